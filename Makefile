@@ -1,0 +1,41 @@
+# gorpcx build and test entry points. `make test` is what CI runs.
+
+GO        ?= go
+PKGS      ?= ./...
+FUZZTIME  ?= 30s
+STATICCHECK_VERSION ?= v0.8.2
+
+.PHONY: all test vet fmt-check bench fuzz cover lint demo
+
+all: test
+
+## test: formatting check, go vet, and the whole test suite under the race detector.
+test: fmt-check vet
+	$(GO) test -race -count=1 $(PKGS)
+
+fmt-check:
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt -l lists unformatted files:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+## bench: every benchmark, with allocation counts.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## fuzz: every Fuzz target of every package, FUZZTIME each (go test fuzzes one target at a time).
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+## cover: statement coverage per package.
+cover:
+	$(GO) test -count=1 -cover $(PKGS)
+
+## lint: staticcheck at a pinned version.
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)

@@ -1,0 +1,13 @@
+module github.com/gorpcx/gorpcx
+
+go 1.26.8
+
+require (
+	github.com/google/go-cmp v0.7.0
+	github.com/sourcegraph/jsonrpc2 v0.2.3
+	go.uber.org/goleak v1.3.0
+	go.uber.org/zap v1.28.0
+	golang.org/x/net v0.62.0
+)
+
+require go.uber.org/multierr v1.10.0 // indirect

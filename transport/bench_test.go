@@ -1,0 +1,68 @@
+package transport
+
+import (
+	"context"
+	"io"
+	"testing"
+)
+
+func BenchmarkParseNetAddress(b *testing.B) {
+	for _, s := range []string{"electrum.example.org:50002", "192.0.2.1:50001", "[2001:db8::1]:443"} {
+		b.Run(s, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ParseNetAddress(s, "", 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkNetAddressAppendText(b *testing.B) {
+	a, err := ParseNetAddress("[2001:db8::1]:443", "", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, 64)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, _ = a.AppendText(buf[:0])
+	}
+}
+
+// BenchmarkConnWrite measures the cost of Conn over a loopback socket:
+// it should be that of the socket.
+func BenchmarkConnWrite(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	ln, err := Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.AcceptConn()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.Copy(io.Discard, c)
+	}()
+	c, err := Dial(ctx, "tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	msg := make([]byte, 4096)
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c.Close()
+	<-done
+}

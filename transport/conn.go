@@ -1,0 +1,150 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+)
+
+// Conn is a connection made by [Dialer.Dial] or accepted by a
+// [Listener]. It is a net.Conn that also knows the details a session
+// and its logs need: the remote address as the caller meant it, the
+// proxy that carried it, and its TLS state.
+//
+// Reads, writes and deadlines go to the underlying connection (see
+// [Conn.NetConn]), with the same rules for concurrent use: one reader
+// and one writer may work at the same time, and Close may be called
+// from any goroutine. Conns come from Dial and Accept: the zero Conn is
+// not usable.
+type Conn struct {
+	conn   net.Conn  // what Read and Write use: tlsConn when TLS is on
+	tls    *tls.Conn // nil without TLS
+	remote NetAddress
+	via    ContextDialer
+}
+
+var _ net.Conn = (*Conn)(nil)
+
+// Read reads from the connection, as net.Conn.Read.
+func (c *Conn) Read(b []byte) (int, error) { return c.conn.Read(b) }
+
+// Write writes to the connection, as net.Conn.Write.
+func (c *Conn) Write(b []byte) (int, error) { return c.conn.Write(b) }
+
+// Close closes the connection; blocked reads and writes return errors.
+// For TLS it sends a close_notify alert first, as crypto/tls does.
+func (c *Conn) Close() error { return c.conn.Close() }
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.conn.LocalAddr() }
+
+// RemoteAddr returns the address of the socket's peer as the network
+// sees it: for a connection through a proxy, that is the proxy. See
+// [Conn.RemoteAddress] for the address the caller meant.
+func (c *Conn) RemoteAddr() net.Addr { return c.conn.RemoteAddr() }
+
+// SetDeadline sets the read and write deadlines, as net.Conn.SetDeadline.
+func (c *Conn) SetDeadline(t time.Time) error { return c.conn.SetDeadline(t) }
+
+// SetReadDeadline sets the read deadline, as net.Conn.SetReadDeadline.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }
+
+// SetWriteDeadline sets the write deadline, as net.Conn.SetWriteDeadline.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.conn.SetWriteDeadline(t) }
+
+// RemoteAddress returns the remote address as the caller meant it
+// (aiorpcX's remote_address()):
+//
+//   - for a dialed TCP connection, the host and port given to Dial,
+//     host name included, even when a proxy carried the connection;
+//   - for an accepted TCP connection, the peer's IP address and port
+//     (an IPv4 peer of a dual-stack listener is reported as IPv4);
+//   - for a Unix socket, which has no host and port, the zero
+//     NetAddress: [Conn.RemoteAddr] gives the socket's *net.UnixAddr.
+func (c *Conn) RemoteAddress() NetAddress { return c.remote }
+
+// Proxy returns the dialer that carried the connection ([Dialer.Via]),
+// or nil for a direct or accepted connection (aiorpcX's proxy()). For
+// logs, fmt prints it with its String method when it has one; a proxy
+// from gorpcx's proxy package never shows a password there.
+func (c *Conn) Proxy() ContextDialer { return c.via }
+
+// TLSState returns the TLS connection state and true if the connection
+// uses TLS, or the zero state and false if it does not. For an accepted
+// connection the handshake runs on the first Read or Write, or on
+// [Conn.Handshake]; before that, the state's HandshakeComplete is
+// false.
+func (c *Conn) TLSState() (tls.ConnectionState, bool) {
+	if c.tls == nil {
+		return tls.ConnectionState{}, false
+	}
+	return c.tls.ConnectionState(), true
+}
+
+// Handshake runs the TLS handshake if it has not run yet, bounded by
+// ctx, and returns its error; without TLS it returns nil at once. A
+// dialed connection has already shaken hands; a server calls Handshake
+// on an accepted connection to see the client's TLS state before the
+// first read. If ctx ends first the connection is closed, as with
+// tls.Conn.HandshakeContext.
+func (c *Conn) Handshake(ctx context.Context) error {
+	if c.tls == nil {
+		return nil
+	}
+	return c.tls.HandshakeContext(ctx)
+}
+
+// NetConn returns the connection that Read and Write use: a *tls.Conn
+// when TLS is on (its NetConn method gives the socket beneath), else
+// the socket itself or the connection the proxy dialer returned.
+// Closing it closes c.
+func (c *Conn) NetConn() net.Conn { return c.conn }
+
+// CloseWrite shuts down the writing side of the connection, so that the
+// peer reads end of stream while c can still read its reply
+// (half-close). It works on TCP and Unix sockets and on any connection
+// from a proxy dialer that has a CloseWrite method or a NetConn method
+// leading to one; on others it returns an error matching
+// errors.ErrUnsupported. With TLS it sends a close_notify alert, which
+// needs the handshake to be complete and is enough for the peer to see
+// the end of the stream, then shuts down the writing side of the
+// connection beneath where that is supported.
+func (c *Conn) CloseWrite() error {
+	if c.tls == nil {
+		return closeWrite(c.conn)
+	}
+	if err := c.tls.CloseWrite(); err != nil {
+		return err
+	}
+	if err := closeWrite(c.tls.NetConn()); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return err
+	}
+	return nil
+}
+
+type closeWriter interface{ CloseWrite() error }
+
+type netConner interface{ NetConn() net.Conn }
+
+// closeWrite half-closes conn, looking through wrappers that expose
+// the connection they wrap. The depth is bounded against cycles.
+func closeWrite(conn net.Conn) error {
+	for range 8 {
+		if cw, ok := conn.(closeWriter); ok {
+			return cw.CloseWrite()
+		}
+		nc, ok := conn.(netConner)
+		if !ok {
+			break
+		}
+		inner := nc.NetConn()
+		if inner == nil {
+			break
+		}
+		conn = inner
+	}
+	return fmt.Errorf("transport: close write on %T: %w", conn, errors.ErrUnsupported)
+}

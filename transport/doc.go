@@ -1,0 +1,25 @@
+// Package transport listens for and dials the byte-stream connections
+// that gorpcx sessions run over: TCP (IPv4 and IPv6), TLS on top of
+// either, and Unix sockets. A [Dialer] can make its connections through
+// another dialer with the shape of golang.org/x/net/proxy.ContextDialer,
+// which is how a SOCKS proxy plugs in without this package knowing
+// about proxies. Every connection is a [*Conn], a net.Conn that also
+// reports the remote address as the caller meant it (the target, not
+// the proxy), the proxy that carried it and its TLS state, as aiorpcX's
+// remote_address() and proxy() do.
+//
+// The package also parses and validates network addresses and services
+// as aiorpcX's NetAddress and Service do: a [Host] is an IPv4 address,
+// an IPv6 address or a host name; a [NetAddress] is a host and a port,
+// written "host:port" or "[ipv6]:port"; a [Service] is a protocol and
+// an address, written "protocol://host:port". Invalid input is reported
+// as an [*AddressError] that quotes it.
+//
+// For peers that speak over WebSocket, a [WebSocketDialer] and a
+// [WebSocketHandler] (golang.org/x/net/websocket underneath) give a
+// [*WebSocketConn], whose ReadMessage, WriteMessage and Close make it a
+// message stream in its own right, one message per frame.
+//
+// The package knows nothing of framing, JSON or sessions: the framing
+// package turns a byte-stream connection into a message stream.
+package transport

@@ -1,0 +1,141 @@
+package transport_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gorpcx/gorpcx/transport"
+)
+
+func ExampleParseNetAddress() {
+	for _, s := range []string{"electrum.example.org:50002", "[2001:DB8::1]:443", "192.0.2.1", "bad host:1"} {
+		addr, err := transport.ParseNetAddress(s, "", 50001) // 50001 if no port is given
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("%s: host %s (%v), port %d\n", addr, addr.Host(), addr.Host().Kind(), addr.Port())
+	}
+	// Output:
+	// electrum.example.org:50002: host electrum.example.org (name), port 50002
+	// [2001:db8::1]:443: host 2001:db8::1 (IPv6), port 443
+	// 192.0.2.1:50001: host 192.0.2.1 (IPv4), port 50001
+	// transport: invalid address "bad host:1": invalid host "bad host": invalid character ' ' in host name
+}
+
+func ExampleParseService() {
+	defaults := transport.ServiceDefaults{
+		Protocol: "tcp",
+		Ports:    map[string]int{"tcp": 50001, "ssl": 50002},
+	}
+	for _, s := range []string{"SSL://electrum.example.org", "electrum.example.org", "ssl://[::1]:1234"} {
+		svc, err := transport.ParseService(s, defaults)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Println(svc.Protocol(), svc.Address())
+	}
+	// Output:
+	// ssl electrum.example.org:50002
+	// tcp electrum.example.org:50001
+	// ssl [::1]:1234
+}
+
+func ExampleListen() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	ln, err := transport.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.AcceptConn()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		fmt.Println("server: peer is IPv4:", c.RemoteAddress().Host().Kind() == transport.HostIPv4)
+		io.Copy(c, c) // echo until the client half-closes
+	}()
+
+	c, err := transport.Dial(ctx, "tcp", ln.Addr().String())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	io.WriteString(c, "ping")
+	c.CloseWrite()
+	reply, _ := io.ReadAll(c)
+	<-done
+	ln.Close()
+	fmt.Printf("client: %q from %s, proxy %v\n", reply, c.RemoteAddress().Host(), c.Proxy())
+	// Output:
+	// server: peer is IPv4: true
+	// client: "ping" from 127.0.0.1, proxy <nil>
+}
+
+// torDialer stands in for a SOCKS proxy dialer such as one from
+// golang.org/x/net/proxy or gorpcx's proxy package.
+type torDialer struct{ addr string }
+
+func (d torDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	// A real proxy dialer would connect to the proxy and ask it for
+	// address; this one only shows what it is asked for.
+	return nil, fmt.Errorf("asked to reach %s over %s", address, network)
+}
+
+func (d torDialer) String() string { return "socks5://" + d.addr }
+
+func ExampleDialer_via() {
+	d := &transport.Dialer{Via: torDialer{"127.0.0.1:9050"}, Timeout: 30 * time.Second}
+	_, err := d.Dial(context.Background(), "tcp", "electrum.example.onion:50001")
+	fmt.Println(err)
+	// Output:
+	// transport: dial tcp electrum.example.onion:50001 via socks5://127.0.0.1:9050: asked to reach electrum.example.onion:50001 over tcp
+}
+
+func ExampleWebSocketHandler() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	ln, err := transport.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Each WebSocket connection answers every message with its length.
+	handler := &transport.WebSocketHandler{Serve: func(c *transport.WebSocketConn) {
+		for {
+			msg, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			c.WriteMessage(fmt.Appendf(nil, "%d bytes", len(msg)))
+		}
+	}}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	c, err := transport.DialWebSocket(ctx, "ws://"+ln.Addr().String()+"/")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	c.WriteMessage([]byte(`{"jsonrpc":"2.0","method":"server.version","id":0}`))
+	reply, err := c.ReadMessage()
+	fmt.Printf("%s %v\n", reply, err)
+	// Output:
+	// 50 bytes <nil>
+}
