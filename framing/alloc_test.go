@@ -1,0 +1,31 @@
+package framing
+
+import "testing"
+
+// TestSteadyStateAllocs checks that reading and writing a message
+// allocate nothing once buffers are warm.
+func TestSteadyStateAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	msg := payload(1000)
+	check := func(name string, f func()) {
+		t.Helper()
+		f()
+		if n := testing.AllocsPerRun(200, f); n != 0 {
+			t.Errorf("%s: %v allocations per message, want 0", name, n)
+		}
+	}
+	for name, f := range framers {
+		r := f.NewReader(&loopReader{data: wire(msg, f.AppendFrame)})
+		check(name+" read", func() { _, _ = r.ReadMessage() })
+		s := NewStream(f, discardConn{})
+		check(name+" write", func() { _ = s.WriteMessage(msg) })
+		batch := [][]byte{msg, msg, msg}
+		check(name+" write batch", func() { _ = s.WriteMessages(batch) })
+	}
+	br := Bitcoin{}.NewReader(&loopReader{data: wire(msg, bitcoinFrame)})
+	check("bitcoin read", func() { _, _ = br.ReadMessage() })
+	bs := NewBitcoinStream(Bitcoin{}, discardConn{})
+	check("bitcoin write", func() { _ = bs.WriteMessage("tx", msg) })
+}

@@ -1,0 +1,133 @@
+package framing
+
+import (
+	"errors"
+	"io"
+)
+
+const (
+	// readSize is the size of one read buffer: a reader asks the
+	// underlying reader for at least this much when it has room, and
+	// holds at most the limit plus this much.
+	readSize = 4096
+
+	// minRead is the least free space a read is attempted with; below
+	// it the buffer is compacted or grown first.
+	minRead = 512
+
+	// shrinkSize: a buffer grown past this size for one large message
+	// is released before the next message, so that a connection does
+	// not keep a big buffer after one big message.
+	shrinkSize = 1 << 20
+
+	// maxEmptyReads is how many (0, nil) reads in a row are tolerated
+	// before io.ErrNoProgress is returned.
+	maxEmptyReads = 100
+)
+
+// errBadRead is returned when the underlying reader reports an
+// impossible byte count.
+var errBadRead = errors.New("framing: underlying reader returned an invalid count")
+
+// inbuf is the input buffer every reader of this package is built on:
+// buf[r:w] holds the bytes read from rd and not consumed yet. It grows
+// only as bytes arrive, never from a size announced by the peer.
+type inbuf struct {
+	rd   io.Reader
+	buf  []byte
+	r, w int
+	err  error // read error to return once buffered bytes are used
+}
+
+func (b *inbuf) buffered() int { return b.w - b.r }
+
+// release drops a buffer grown past shrinkSize, keeping the unread
+// bytes, when they are few. It is called between messages, when no
+// returned slice is valid any more.
+func (b *inbuf) release() {
+	if cap(b.buf) > shrinkSize && b.buffered() <= readSize {
+		nb := make([]byte, readSize)
+		b.w = copy(nb, b.buf[b.r:b.w])
+		b.r = 0
+		b.buf = nb
+	}
+}
+
+// fill reads once from rd, appending at least one byte to the unread
+// bytes or returning an error. ceiling bounds the capacity the buffer
+// may grow to (negative: no bound); callers pass a ceiling at least
+// minRead above the unread bytes they need to keep, so compaction alone
+// makes room once the ceiling is reached.
+func (b *inbuf) fill(ceiling int) error {
+	if b.err != nil {
+		err := b.err
+		b.err = nil
+		return err
+	}
+	if b.r == b.w {
+		b.r, b.w = 0, 0
+	}
+	if cap(b.buf)-b.w < minRead {
+		if b.r > 0 {
+			b.w = copy(b.buf, b.buf[b.r:b.w])
+			b.r = 0
+		}
+		if cap(b.buf)-b.w < minRead {
+			b.grow(ceiling)
+		}
+	}
+	b.buf = b.buf[:cap(b.buf)]
+	for range maxEmptyReads {
+		n, err := b.rd.Read(b.buf[b.w:])
+		if n < 0 || n > len(b.buf)-b.w {
+			return errBadRead
+		}
+		b.w += n
+		if err != nil {
+			if n > 0 {
+				b.err = err
+				return nil
+			}
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	return io.ErrNoProgress
+}
+
+// grow enlarges the buffer, doubling it, to at most ceiling.
+func (b *inbuf) grow(ceiling int) {
+	n := max(2*cap(b.buf), b.w+readSize)
+	if ceiling >= 0 && n > ceiling {
+		n = max(ceiling, b.w+1)
+	}
+	nb := make([]byte, n)
+	copy(nb, b.buf[:b.w])
+	b.buf = nb
+}
+
+// frameCeiling is the capacity ceiling while a frame of n bytes is
+// assembled: the frame plus one read buffer.
+func frameCeiling(n int) int { return max(n, readSize) + readSize }
+
+// need reads until at least n bytes are unread. At the end of the
+// stream it returns io.EOF if nothing at all was buffered and
+// io.ErrUnexpectedEOF otherwise.
+func (b *inbuf) need(n int) error {
+	for b.buffered() < n {
+		if err := b.fill(frameCeiling(n)); err != nil {
+			return eofIn(err, b.buffered() > 0)
+		}
+	}
+	return nil
+}
+
+// eofIn turns io.EOF into io.ErrUnexpectedEOF when it cuts a message.
+func eofIn(err error, inMessage bool) error {
+	if err == io.EOF && inMessage {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

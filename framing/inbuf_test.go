@@ -1,0 +1,108 @@
+package framing
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// scriptStep is one read of a scriptReader.
+type scriptStep struct {
+	data string
+	n    int // returned count, if data is empty
+	err  error
+}
+
+// scriptReader plays a list of reads.
+type scriptReader []scriptStep
+
+func (s *scriptReader) Read(p []byte) (int, error) {
+	if len(*s) == 0 {
+		return 0, io.EOF
+	}
+	step := (*s)[0]
+	*s = (*s)[1:]
+	if step.data != "" {
+		return copy(p, step.data), step.err
+	}
+	return step.n, step.err
+}
+
+// TestReadErrors checks that an error of the underlying reader is
+// returned once, after the bytes read with it, and that reading can go
+// on after it (as after a deadline), for every reader.
+func TestReadErrors(t *testing.T) {
+	timeout := errors.New("timeout")
+	script := func() *scriptReader {
+		return &scriptReader{
+			{data: "one\ntw", err: timeout},
+			{err: timeout},
+			{data: "o\n"},
+		}
+	}
+	want := []result{{Msg: "one"}, {Err: "timeout"}, {Err: "timeout"}, {Msg: "two"}, {Err: "EOF"}}
+	read := func(r func() ([]byte, error)) []result {
+		var got []result
+		for range len(want) {
+			msg, err := r()
+			got = append(got, result{Msg: string(msg), Err: kind(err)})
+		}
+		return got
+	}
+	t.Run("newline", func(t *testing.T) {
+		got := read(Newline{}.NewReader(script()).ReadMessage)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("reads (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("length", func(t *testing.T) {
+		got := read(LengthPrefixed{}.NewReader(&scriptReader{
+			{data: lp(3, "one") + lp(3, "t"), err: timeout},
+			{err: timeout},
+			{data: "wo"},
+		}).ReadMessage)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("reads (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("bitcoin", func(t *testing.T) {
+		two := msgFrame("tx", "two")
+		r := Bitcoin{}.NewReader(&scriptReader{
+			{data: msgFrame("tx", "one") + two[:10], err: timeout},
+			{err: timeout},
+			{data: two[10:]},
+		})
+		got := read(func() ([]byte, error) {
+			m, err := r.ReadMessage()
+			return m.Payload, err
+		})
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("reads (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("no progress", func(t *testing.T) {
+		var s scriptReader
+		for range maxEmptyReads {
+			s = append(s, scriptStep{})
+		}
+		s = append(s, scriptStep{data: "late\n"})
+		r := Newline{}.NewReader(&s)
+		if _, err := r.ReadMessage(); err != io.ErrNoProgress {
+			t.Errorf("got %v, want io.ErrNoProgress", err)
+		}
+		if msg, err := r.ReadMessage(); string(msg) != "late" || err != nil {
+			t.Errorf("got %q, %v; want \"late\"", msg, err)
+		}
+	})
+	for _, n := range []int{-1, 1 << 20} {
+		t.Run(fmt.Sprint("count ", n), func(t *testing.T) {
+			r := LengthPrefixed{}.NewReader(&scriptReader{{n: n}})
+			if _, err := r.ReadMessage(); err != errBadRead {
+				t.Errorf("count %d: got %v, want errBadRead", n, err)
+			}
+		})
+	}
+}
