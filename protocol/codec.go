@@ -1,0 +1,83 @@
+package protocol
+
+import (
+	"encoding/json"
+
+	"github.com/sourcegraph/jsonrpc2"
+)
+
+// Kind says what a decoded [Item] is.
+type Kind uint8
+
+// The kinds of item.
+const (
+	// KindRequest is a request: it has an ID and wants a response.
+	KindRequest Kind = iota + 1
+	// KindNotification is a request without an ID; it gets no response.
+	KindNotification
+	// KindResponse is a response (result or error) to a request we sent.
+	KindResponse
+	// KindInvalid is an item that breaks the protocol; Item.Err says
+	// how, and whether a reply is owed.
+	KindInvalid
+)
+
+// Item is one decoded JSON-RPC item: a request, a notification, a
+// response or an invalid item. Its slices alias the message it was
+// decoded from.
+type Item struct {
+	Kind Kind
+	// Request holds Method, Params and, where it fits, ID for
+	// KindRequest and KindNotification (Notif is set for the latter).
+	// Request.Params, when present, points at RawParams.
+	Request jsonrpc2.Request
+	// Response holds the ID (where it fits), Result (pointing at
+	// RawResult) or Error of a KindResponse.
+	Response jsonrpc2.Response
+	// RawID is the ID exactly as it was on the wire (for example
+	// `-5`, `1.5e3`, `"abc"` or `null`); nil for a notification and
+	// for an invalid item whose ID could not be read.
+	RawID []byte
+	// RawParams and RawResult are the raw JSON of params and result.
+	RawParams json.RawMessage
+	RawResult json.RawMessage
+	// Err is set for KindInvalid.
+	Err *ProtocolError
+}
+
+// Message is one decoded framed message: a single item or a batch.
+type Message struct {
+	// Batch reports whether the message was a JSON array.
+	Batch bool
+	// Items holds the items in wire order (one when Batch is false).
+	Items []Item
+}
+
+// Codec decodes framed messages into items and encodes items for one
+// JSON-RPC dialect. Encoding methods append to dst and return the
+// extended buffer; on error they return dst unchanged. All methods are
+// safe for concurrent use, except that Decode must be called by one
+// goroutine at a time (the session's reader).
+type Codec interface {
+	// Decode parses one message. The items alias msg, which must not be
+	// changed while they are in use. It returns a *ProtocolError for a
+	// message that cannot be read as a whole (a parse error, a value
+	// that is neither an object nor an array, an empty, oversized or
+	// mixed batch, a batch in a dialect without batches); invalid
+	// items inside a valid message come back as KindInvalid items.
+	Decode(msg []byte) (Message, error)
+	// AppendRequest encodes a request with the raw ID id (written
+	// verbatim) and params (raw JSON array or object, or nil to omit).
+	AppendRequest(dst, id []byte, method string, params json.RawMessage) ([]byte, error)
+	// AppendNotification encodes a notification.
+	AppendNotification(dst []byte, method string, params json.RawMessage) ([]byte, error)
+	// AppendResult encodes a successful response to the request whose
+	// raw ID is id (nil means null).
+	AppendResult(dst, id []byte, result json.RawMessage) ([]byte, error)
+	// AppendError encodes an error response to the request whose raw ID
+	// is id (nil means null).
+	AppendError(dst, id []byte, e *jsonrpc2.Error) ([]byte, error)
+	// Dialect is the dialect in use: for an auto-detecting codec, the
+	// detected one, or Auto before the first message.
+	Dialect() Dialect
+}

@@ -1,0 +1,547 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/sourcegraph/jsonrpc2"
+)
+
+// Decode implements Codec. See the package documentation for the rules
+// of each dialect.
+func (c *codec) Decode(msg []byte) (Message, error) {
+	dialect := c.Dialect()
+	if dialect == Auto {
+		detected, err := c.detect(msg)
+		if err != nil {
+			return Message{}, err
+		}
+		c.dialect.Store(uint32(detected))
+		dialect = detected
+	}
+	d := decoder{scanner: scanner{buf: msg, maxDepth: c.maxDepth}, limits: c.limits, dialect: dialect}
+	m, pe := d.decode()
+	if pe != nil {
+		return Message{}, pe
+	}
+	return m, nil
+}
+
+// Kinds of string to fill in once a message is decoded.
+const (
+	refMethod = iota
+	refRequestID
+	refResponseID
+	refErrorMessage
+)
+
+// strRef is a string of an item, held as raw JSON until the message is
+// decoded: then all of a message's strings are copied into one
+// allocation.
+type strRef struct {
+	raw   []byte // the contents, without quotes
+	esc   bool   // raw holds escape sequences
+	what  uint8  // refMethod...
+	item  int    // index in decoder.items
+	start int    // offset of the decoded string in the shared block
+	end   int
+}
+
+// decoder decodes one message. It lives on the stack: the strings of
+// a single item (at most two: a method or an error message, and a
+// string ID) fit in ref; a batch's go on in more.
+type decoder struct {
+	scanner
+	limits
+	dialect Dialect
+	items   []Item
+	ref     [2]strRef
+	nref    int
+	more    []strRef
+}
+
+// addRef records a string to fill in.
+func (d *decoder) addRef(raw []byte, esc bool, what uint8, k int) {
+	r := strRef{raw: raw, esc: esc, what: what, item: k}
+	if d.nref < len(d.ref) {
+		d.ref[d.nref] = r
+		d.nref++
+		return
+	}
+	d.more = append(d.more, r)
+}
+
+func (d *decoder) decode() (Message, *ProtocolError) {
+	b := d.buf
+	i := d.ws(0)
+	if i >= len(b) {
+		return Message{}, d.parseError(i, errEOF)
+	}
+	switch b[i] {
+	case '{':
+		var f fields
+		end, err := d.object(i, 1, rpcNames, &f)
+		if err == scanOK {
+			end, err = d.end(end)
+		}
+		if err != scanOK {
+			return Message{}, d.parseError(end, err)
+		}
+		d.items = make([]Item, 1)
+		d.item(&f, 0)
+		d.fill()
+		return Message{Items: d.items}, nil
+	case '[':
+		return d.batch(i)
+	}
+	end, err := d.value(i, 0)
+	if err == scanOK {
+		end, err = d.end(end)
+	}
+	if err != scanOK {
+		return Message{}, d.parseError(end, err)
+	}
+	return Message{}, newProtocolError(CodeInvalidRequest, "message is not a JSON object or array", nil, false)
+}
+
+// batch decodes the array at i.
+func (d *decoder) batch(i int) (Message, *ProtocolError) {
+	b := d.buf
+	if !d.dialect.Batches() {
+		end, err := d.value(i, 0)
+		if err == scanOK {
+			end, err = d.end(end)
+		}
+		if err != scanOK {
+			return Message{}, d.parseError(end, err)
+		}
+		return Message{}, newProtocolError(CodeInvalidRequest, "JSON-RPC 1.0 does not allow batches", nil, false)
+	}
+	j := d.ws(i + 1)
+	if j >= len(b) {
+		return Message{}, d.parseError(j, errEOF)
+	}
+	if b[j] == ']' {
+		if end, err := d.end(j + 1); err != scanOK {
+			return Message{}, d.parseError(end, err)
+		}
+		return Message{}, newProtocolError(CodeInvalidRequest, "batch is empty", nil, false)
+	}
+	// Most items are objects of 20 bytes or more: guess their number
+	// from the braces, without letting a small message reserve much.
+	n := min(bytes.Count(b[j:], []byte{'{'}), len(b)/20, d.maxBatch) + 1
+	d.items = make([]Item, 0, n)
+	d.more = make([]strRef, 0, 2*n)
+	var requests, responses bool
+	for {
+		if len(d.items) == d.maxBatch {
+			return Message{}, newProtocolError(CodeInvalidRequest,
+				"batch too large: over "+strconv.Itoa(d.maxBatch)+" items", nil, false)
+		}
+		if len(d.items) == cap(d.items) {
+			// The guess was short (items that are not objects): grow
+			// once, to room for every item that may follow.
+			more := min(bytes.Count(b[j:], []byte{','})+1, d.maxBatch-len(d.items))
+			d.items = slices.Grow(d.items, more)
+		}
+		d.items = append(d.items, Item{})
+		k := len(d.items) - 1
+		var err scanErr
+		if b[j] == '{' {
+			var f fields
+			if j, err = d.object(j, 2, rpcNames, &f); err != scanOK {
+				return Message{}, d.parseError(j, err)
+			}
+			d.item(&f, k)
+			if f.has(mMethod) {
+				requests = true
+			} else if f.has(mResult) || f.has(mError) {
+				responses = true
+			}
+		} else {
+			if j, err = d.value(j, 1); err != scanOK {
+				return Message{}, d.parseError(j, err)
+			}
+			d.invalid(k, nil, CodeInvalidRequest, "batch item is not a JSON object")
+		}
+		if j = d.ws(j); j >= len(b) {
+			return Message{}, d.parseError(j, errEOF)
+		}
+		if b[j] == ']' {
+			break
+		}
+		if b[j] != ',' {
+			return Message{}, d.parseError(j, errSyntax)
+		}
+		if j = d.ws(j + 1); j >= len(b) {
+			return Message{}, d.parseError(j, errEOF)
+		}
+	}
+	if end, err := d.end(j + 1); err != scanOK {
+		return Message{}, d.parseError(end, err)
+	}
+	if requests && responses {
+		return Message{}, newProtocolError(CodeInvalidRequest, "batch mixes requests and responses", nil, false)
+	}
+	d.fill()
+	return Message{Batch: true, Items: d.items}, nil
+}
+
+// invalid makes item k an invalid request: an error reply is owed.
+func (d *decoder) invalid(k int, id []byte, code int64, msg string) {
+	d.items[k] = Item{Kind: KindInvalid, RawID: id, Err: newProtocolError(code, msg, id, false)}
+}
+
+// malformed makes item k a malformed response: no reply is owed, and
+// the error goes to the pending request with ID id.
+func (d *decoder) malformed(k int, id []byte, msg string) {
+	d.items[k] = Item{Kind: KindInvalid, RawID: id, Err: newProtocolError(CodeInvalidRequest, msg, id, true)}
+}
+
+// excerpt returns the start of a raw value, for an error message.
+func excerpt(v []byte) string { return cut(string(v)) }
+
+// item decodes the object f into item k.
+func (d *decoder) item(f *fields, k int) {
+	switch {
+	case f.has(mMethod):
+		d.request(f, k)
+	case f.has(mResult) || f.has(mError):
+		d.response(f, k)
+	default:
+		d.invalid(k, f.id(), CodeInvalidRequest, `message has no "method", "result" or "error"`)
+	}
+}
+
+// request decodes a request or a notification.
+func (d *decoder) request(f *fields, k int) {
+	rawID := f.val[mID]
+	switch {
+	case f.dup == mID:
+		d.invalid(k, nil, CodeInvalidRequest, `duplicate "id"`)
+		return
+	case f.has(mID) && !isIDToken(rawID):
+		d.invalid(k, nil, CodeInvalidRequest, `invalid "id": `+excerpt(rawID))
+		return
+	case f.dup >= 0:
+		d.invalid(k, rawID, CodeInvalidRequest, `duplicate "`+rpcNames[f.dup]+`"`)
+		return
+	}
+	notif := !f.has(mID)
+	switch d.dialect {
+	case V2:
+		if !f.is(mJSONRPC, "2.0") {
+			d.invalid(k, rawID, CodeInvalidRequest, `"jsonrpc" is not "2.0"`)
+			return
+		}
+	case V1:
+		if notif {
+			d.invalid(k, nil, CodeInvalidRequest, `request has no "id"`)
+			return
+		}
+		notif = f.isNull(mID)
+	default: // Loose: a null ID is a 1.0 notification, unless the object says 2.0.
+		notif = notif || f.isNull(mID) && !f.is(mJSONRPC, "2.0")
+	}
+	if notif {
+		rawID = nil
+	}
+	method := f.val[mMethod]
+	if method[0] != '"' {
+		d.invalid(k, rawID, CodeInvalidRequest, "method must be a string")
+		return
+	}
+	method = method[1 : len(method)-1]
+	if d.tooLong(method, f.esc[mMethod]) {
+		d.invalid(k, rawID, CodeInvalidRequest, "method name longer than "+strconv.Itoa(d.maxMethod)+" bytes")
+		return
+	}
+	params := f.val[mParams]
+	if d.dialect == V1 {
+		switch {
+		case !f.has(mParams):
+			d.invalid(k, rawID, CodeInvalidParams, `request has no "params"`)
+			return
+		case params[0] == '{':
+			d.invalid(k, rawID, CodeInvalidParams, "JSON-RPC 1.0 does not allow named params")
+			return
+		case params[0] != '[':
+			d.invalid(k, rawID, CodeInvalidParams, "params must be an array: "+excerpt(params))
+			return
+		}
+	} else if f.has(mParams) && params[0] != '[' && params[0] != '{' {
+		d.invalid(k, rawID, CodeInvalidRequest, "params must be an array or an object: "+excerpt(params))
+		return
+	}
+
+	it := &d.items[k]
+	it.RawParams = params
+	it.Request.Notif = notif
+	d.addRef(method, f.esc[mMethod], refMethod, k)
+	if notif {
+		it.Kind = KindNotification
+		return
+	}
+	it.Kind = KindRequest
+	it.RawID = rawID
+	d.setID(&it.Request.ID, rawID, f.esc[mID], k, refRequestID)
+}
+
+// tooLong reports whether the method name raw (a string's contents)
+// is over the limit once unescaped.
+func (d *decoder) tooLong(raw []byte, esc bool) bool {
+	if len(raw) <= d.maxMethod {
+		return false
+	}
+	if !esc || len(raw) > 6*d.maxMethod {
+		return true
+	}
+	return len(appendUnescaped(make([]byte, 0, len(raw)), raw)) > d.maxMethod
+}
+
+// setID fills id from the raw ID where jsonrpc2.ID can hold it: a
+// string, or a non-negative integer within uint64.
+func (d *decoder) setID(id *jsonrpc2.ID, raw []byte, esc bool, k int, what uint8) {
+	switch c := raw[0]; {
+	case c == '"':
+		id.IsString = true
+		d.addRef(raw[1:len(raw)-1], esc, what, k)
+	case isDigit(c):
+		var n uint64
+		for _, c := range raw {
+			if !isDigit(c) {
+				return
+			}
+			digit := uint64(c - '0')
+			if n > (math.MaxUint64-digit)/10 {
+				return
+			}
+			n = n*10 + digit
+		}
+		id.Num = n
+	}
+}
+
+// response decodes a response.
+func (d *decoder) response(f *fields, k int) {
+	rawID := f.val[mID]
+	switch {
+	case f.dup == mID:
+		d.malformed(k, nil, `duplicate "id"`)
+		return
+	case !f.has(mID):
+		d.malformed(k, nil, `response has no "id"`)
+		return
+	case !isIDToken(rawID):
+		d.malformed(k, nil, `invalid "id": `+excerpt(rawID))
+		return
+	case f.dup >= 0:
+		d.malformed(k, rawID, `duplicate "`+rpcNames[f.dup]+`"`)
+		return
+	}
+	var e []byte // the error value, if the response is an error
+	switch d.dialect {
+	case V2:
+		switch {
+		case !f.is(mJSONRPC, "2.0"):
+			d.malformed(k, rawID, `"jsonrpc" is not "2.0"`)
+			return
+		case f.has(mResult) && f.has(mError):
+			d.malformed(k, rawID, `response has both "result" and "error"`)
+			return
+		}
+		e = f.val[mError]
+	case V1:
+		switch {
+		case !f.has(mResult) || !f.has(mError):
+			d.malformed(k, rawID, `response must have both "result" and "error"`)
+			return
+		case !f.isNull(mError) && !f.isNull(mResult):
+			d.malformed(k, rawID, `response has a non-null "result" and "error"`)
+			return
+		case !f.isNull(mError):
+			e = f.val[mError]
+		}
+	default: // Loose
+		switch {
+		case f.has(mError) && !f.isNull(mError):
+			if f.has(mResult) && !f.isNull(mResult) {
+				d.malformed(k, rawID, `response has a non-null "result" and "error"`)
+				return
+			}
+			e = f.val[mError]
+		case !f.has(mResult):
+			d.malformed(k, rawID, `response has neither "result" nor "error"`)
+			return
+		}
+	}
+	it := &d.items[k]
+	if e != nil {
+		je, ok := d.errorValue(e, d.dialect == V2, k)
+		if !ok {
+			d.malformed(k, rawID, "ill-formed error object: "+excerpt(e))
+			return
+		}
+		it.Response.Error = je
+	} else {
+		it.RawResult = f.val[mResult]
+	}
+	it.Kind = KindResponse
+	it.RawID = rawID
+	d.setID(&it.Response.ID, rawID, f.esc[mID], k, refResponseID)
+}
+
+// responseError holds a decoded error object and its data in one
+// allocation.
+type responseError struct {
+	je   jsonrpc2.Error
+	data json.RawMessage
+}
+
+// errorValue decodes the error value v of response k. strict (2.0)
+// wants an object with an integer code and a string message. Otherwise
+// (1.0 and Loose, as aiorpcX's _best_effort_error) each part is read
+// if it can be: a string is the message, an integer the code, and any
+// other value is kept as data; the code is -100 where none is given.
+// Duplicate members in an error object make it ill-formed.
+func (d *decoder) errorValue(v []byte, strict bool, k int) (*jsonrpc2.Error, bool) {
+	e := &responseError{je: jsonrpc2.Error{Code: CodeUnavailable, Message: "no error message provided"}}
+	switch c := v[0]; {
+	case c == '{':
+		var f fields
+		sub := scanner{buf: v, maxDepth: math.MaxInt}
+		sub.object(0, 0, errNames, &f) // v has been scanned already
+		code, codeOK := parseInt(f.val[mCode])
+		msg := f.val[mMessage]
+		msgOK := len(msg) > 0 && msg[0] == '"'
+		if f.dup >= 0 || strict && (!codeOK || !msgOK) {
+			return nil, false
+		}
+		if codeOK {
+			e.je.Code = code
+		}
+		if msgOK {
+			d.addRef(msg[1:len(msg)-1], f.esc[mMessage], refErrorMessage, k)
+		}
+		e.data = f.val[mData]
+	case strict:
+		return nil, false
+	case c == '"':
+		raw := v[1 : len(v)-1]
+		d.addRef(raw, bytes.IndexByte(raw, '\\') >= 0, refErrorMessage, k)
+	default:
+		if code, ok := parseInt(v); ok {
+			e.je.Code = code
+		} else {
+			e.data = v
+		}
+	}
+	if e.data != nil {
+		e.je.Data = &e.data
+	}
+	return &e.je, true
+}
+
+// parseInt returns the value of a JSON number that is an integer
+// within int64 (no fraction, no exponent).
+func parseInt(v []byte) (int64, bool) {
+	neg := len(v) > 0 && v[0] == '-'
+	if neg {
+		v = v[1:]
+	}
+	if len(v) == 0 {
+		return 0, false
+	}
+	limit := uint64(math.MaxInt64)
+	if neg {
+		limit++
+	}
+	var n uint64
+	for _, c := range v {
+		if !isDigit(c) {
+			return 0, false
+		}
+		digit := uint64(c - '0')
+		if n > (limit-digit)/10 {
+			return 0, false
+		}
+		n = n*10 + digit
+	}
+	if neg {
+		return int64(-n), true
+	}
+	return int64(n), true
+}
+
+// fill completes the decoded items: it points Params and Result at the
+// raw values (the items no longer move) and copies every string of the
+// message into one block.
+func (d *decoder) fill() {
+	for k := range d.items {
+		it := &d.items[k]
+		if it.RawParams != nil {
+			it.Request.Params = &it.RawParams
+		}
+		if it.RawResult != nil {
+			it.Response.Result = &it.RawResult
+		}
+	}
+	if d.nref == 0 {
+		return
+	}
+	if r := &d.ref[0]; d.nref == 1 && !r.esc {
+		r.end = len(r.raw)
+		d.assign(string(r.raw), d.ref[:1])
+		return
+	}
+	total := 0
+	for _, r := range d.ref[:d.nref] {
+		total += len(r.raw)
+	}
+	for _, r := range d.more {
+		total += len(r.raw)
+	}
+	var sb strings.Builder
+	sb.Grow(total)
+	d.write(&sb, d.ref[:d.nref])
+	d.write(&sb, d.more)
+	all := sb.String()
+	d.assign(all, d.ref[:d.nref])
+	d.assign(all, d.more)
+}
+
+// write copies the strings refs into sb, unescaped.
+func (d *decoder) write(sb *strings.Builder, refs []strRef) {
+	for k := range refs {
+		r := &refs[k]
+		r.start = sb.Len()
+		if r.esc {
+			var buf [64]byte
+			sb.Write(appendUnescaped(buf[:0], r.raw))
+		} else {
+			sb.Write(r.raw)
+		}
+		r.end = sb.Len()
+	}
+}
+
+// assign sets the strings refs, held in all.
+func (d *decoder) assign(all string, refs []strRef) {
+	for _, r := range refs {
+		s, it := all[r.start:r.end], &d.items[r.item]
+		switch r.what {
+		case refMethod:
+			it.Request.Method = s
+		case refRequestID:
+			it.Request.ID.Str = s
+		case refResponseID:
+			it.Response.ID.Str = s
+		case refErrorMessage:
+			it.Response.Error.Message = s
+		}
+	}
+}

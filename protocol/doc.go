@@ -1,0 +1,83 @@
+// Package protocol turns one framed message into JSON-RPC items and
+// items back into bytes, for JSON-RPC 2.0 ([V2]), JSON-RPC 1.0 ([V1]),
+// aiorpcX's loose dialect ([Loose]) and auto-detection ([Auto]). It
+// does no I/O and keeps no connection state: the session layer
+// allocates IDs and tracks pending requests. The in-memory model is
+// that of github.com/sourcegraph/jsonrpc2 (Request, Response, Error,
+// ID); the wire encoding is this package's own, a hand-written scanner
+// that needs no reflection and about two allocations per request.
+//
+// # Dialects
+//
+// [V2] follows the JSON-RPC 2.0 specification: "jsonrpc" must be
+// "2.0", params an array or an object, a missing "id" makes a
+// notification and "id": null a request. [V1] wants an "id" on every
+// request (null makes a notification), params as an array, and both
+// "result" and "error" in a response; an error that is a string, a
+// number or an object is read as well as it can be, with code -100
+// ([CodeUnavailable]) when it has none; it has no batches. [Loose]
+// reads both shapes with any "jsonrpc" and writes 2.0. [Auto] picks
+// one of the three from the first message and keeps it, by aiorpcX's
+// rules. Where the specification is silent the package follows aiorpcX
+// (jsonrpc.py); docs/aiorpcx.md lists where it deliberately does not.
+//
+// A message with "method" is a request, one with "result" or "error"
+// and no "method" is a response, and anything else an invalid request.
+// Invalid JSON, bytes that are not UTF-8, NaN or Infinity, two values
+// in one message, or nesting deeper than [Options].MaxDepth are parse
+// errors. A member that the codec interprets ("jsonrpc", "method",
+// "params", "id", "result", "error", and "code", "message", "data" in
+// an error object) given twice makes the item invalid; other members
+// are ignored, and names inside params, results and error data are left
+// to whoever decodes them.
+//
+// # IDs and aliasing
+//
+// Every decoded request and response keeps its ID exactly as it was on
+// the wire in Item.RawID ("-5", "1.5e3", "18446744073709551617", "\"a\"",
+// "null"), and the encoder writes a raw ID back verbatim, so a reply
+// carries the bytes the peer sent. jsonrpc2.ID is filled in too where
+// it can hold the ID (a string, or a non-negative integer within
+// uint64); otherwise it is left zero, so always use RawID to reply.
+//
+// Decoded items alias the message: RawID, RawParams, RawResult and an
+// error's Data point into it, and stay valid only while the message is
+// not changed. Method names, string IDs and error messages are copied
+// (into one allocation per message). Params and results stay raw JSON
+// until a handler decodes them.
+//
+// # Encoding
+//
+// The Append methods of a [Codec] append compact JSON to a caller's
+// buffer: reusing the buffer, encoding allocates nothing. Raw params,
+// results and error data are checked (one valid JSON value of the
+// right shape, strict UTF-8, within the depth limit) and copied,
+// with whitespace between tokens dropped so that the output never holds
+// a newline; NaN and Infinity cannot pass the check. Strings are
+// escaped, and bytes that are not UTF-8 become \ufffd. [AppendBatch]
+// joins items into a batch.
+//
+// # Concurrency
+//
+// A codec's Append methods and Dialect are safe for concurrent use.
+// Decode must be called by one goroutine at a time. Codecs for V2, V1
+// and Loose keep no state and may be shared; an Auto codec remembers
+// the dialect it detected (an atomic value), so use one per
+// connection.
+//
+// # Errors
+//
+// JSON-RPC error objects are *jsonrpc2.Error values, usable as Go
+// errors; [NewError] and the constructors ([ParseError],
+// [MethodNotFound], [ServerBusy]...) make them, with the codes of
+// JSON-RPC 2.0 and aiorpcX ([CodeParseError]...). A violation of the
+// protocol by the peer is a [*ProtocolError]: Decode returns one for a
+// message that cannot be read as a whole (a parse error, an empty,
+// oversized or mixed batch, a batch in 1.0), and sets one in Item.Err
+// for an invalid item. It carries the error reply to send, if one is
+// owed, and the raw ID it concerns; a malformed response owes no reply
+// but is reported against the pending request with its ID. errors.As
+// finds both the *ProtocolError and its *jsonrpc2.Error. The Append
+// methods return *jsonrpc2.Error values too: -32600 for a bad ID,
+// -32602 for params of the wrong shape, -32603 for invalid JSON.
+package protocol

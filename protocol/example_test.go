@@ -1,0 +1,124 @@
+package protocol_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/gorpcx/gorpcx/protocol"
+	"github.com/sourcegraph/jsonrpc2"
+)
+
+// Decode a request and encode its reply. The reply carries the
+// request's ID exactly as it was sent, here a number that
+// jsonrpc2.ID cannot hold.
+func Example() {
+	codec := protocol.New(protocol.V2, nil)
+	msg := []byte(`{"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": -5}`)
+
+	m, err := codec.Decode(msg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	it := &m.Items[0]
+	var args []int
+	if err := json.Unmarshal(it.RawParams, &args); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(it.Kind == protocol.KindRequest, it.Request.Method, args, string(it.RawID))
+
+	var buf []byte // reuse it for the next reply
+	buf, err = codec.AppendResult(buf[:0], it.RawID, json.RawMessage(fmt.Sprint(args[0]-args[1])))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(buf))
+	// Output:
+	// true subtract [42 23] -5
+	// {"jsonrpc":"2.0","result":19,"id":-5}
+}
+
+// Answer a batch: each request gets a result or an error, invalid
+// items their error, and notifications nothing.
+func ExampleAppendBatch() {
+	codec := protocol.New(protocol.V2, nil)
+	msg := []byte(`[
+		{"jsonrpc": "2.0", "method": "echo", "params": ["hi"], "id": "1"},
+		{"jsonrpc": "2.0", "method": "log", "params": ["x"]},
+		{"jsonrpc": "2.0", "method": "nope", "id": 2},
+		{"foo": "boo"}
+	]`)
+	m, err := codec.Decode(msg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	reply := func(dst []byte, i int) ([]byte, error) {
+		it := &m.Items[i]
+		switch {
+		case it.Kind == protocol.KindInvalid && it.Err.Reply != nil:
+			return codec.AppendError(dst, it.RawID, it.Err.Reply)
+		case it.Kind == protocol.KindRequest && it.Request.Method == "echo":
+			return codec.AppendResult(dst, it.RawID, it.RawParams)
+		case it.Kind == protocol.KindRequest:
+			return codec.AppendError(dst, it.RawID, protocol.MethodNotFound(it.Request.Method))
+		}
+		return dst, nil // a notification
+	}
+	out, err := protocol.AppendBatch(nil, len(m.Items), reply)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(out))
+	// Output:
+	// [{"jsonrpc":"2.0","result":["hi"],"id":"1"},{"jsonrpc":"2.0","error":{"code":-32601,"message":"unknown method \"nope\""},"id":2},{"jsonrpc":"2.0","error":{"code":-32600,"message":"message has no \"method\", \"result\" or \"error\""},"id":null}]
+}
+
+// A message that cannot be read as a whole returns a *ProtocolError
+// holding the error reply to send.
+func ExampleProtocolError() {
+	codec := protocol.New(protocol.V2, nil)
+	_, err := codec.Decode([]byte(`{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]`))
+
+	var pe *protocol.ProtocolError
+	if errors.As(err, &pe) && pe.Reply != nil {
+		out, _ := codec.AppendError(nil, pe.RawID, pe.Reply)
+		fmt.Println(string(out))
+	}
+	var je *jsonrpc2.Error
+	fmt.Println(errors.As(err, &je), je.Code == protocol.CodeParseError)
+	// Output:
+	// {"jsonrpc":"2.0","error":{"code":-32700,"message":"invalid JSON at byte 39"},"id":null}
+	// true true
+}
+
+// An auto-detecting codec takes the dialect of the first message it
+// decodes, here JSON-RPC 1.0, and then writes it.
+func ExampleNew_auto() {
+	codec := protocol.New(protocol.Auto, nil) // one per connection
+	m, err := codec.Decode([]byte(`{"method": "echo", "params": ["hi"], "id": 1}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(codec.Dialect())
+
+	m2, _ := codec.Decode([]byte(`{"jsonrpc": "1.0", "method": "echo", "params": ["hi"], "id": 2}`))
+	fmt.Println(codec.Dialect(), m2.Items[0].Kind == protocol.KindRequest)
+
+	out, _ := codec.AppendResult(nil, m.Items[0].RawID, json.RawMessage(`"hi"`))
+	fmt.Println(string(out))
+
+	v1 := protocol.New(protocol.V1, nil)
+	out, _ = v1.AppendNotification(nil, "tick", nil)
+	fmt.Println(string(out))
+	// Output:
+	// loose
+	// loose true
+	// {"jsonrpc":"2.0","result":"hi","id":1}
+	// {"method":"tick","params":[],"id":null}
+}
