@@ -1,0 +1,115 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/rpc"
+	"net/rpc/jsonrpc"
+	"testing"
+
+	"github.com/sourcegraph/jsonrpc2"
+)
+
+// benchAdd is the handler the benchmarks call: add two numbers.
+var benchAdd = Methods{
+	"add": HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+		var n [2]int
+		if err := json.Unmarshal(*req.Params, &n); err != nil {
+			return nil, err
+		}
+		return n[0] + n[1], nil
+	}),
+	"echo": HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+		return *req.Params, nil
+	}),
+}
+
+// BenchmarkRoundTrip measures one call and its answer, both ends
+// together (allocations of client and server in one process).
+func BenchmarkRoundTrip(b *testing.B) {
+	for _, tr := range []struct {
+		name string
+		mk   func(testing.TB, *Options, *Options) (*Session, *Session)
+	}{{"pipe", pair}, {"tcp", tcpPair}} {
+		b.Run(tr.name+"/typed", func(b *testing.B) {
+			cli, _ := tr.mk(b, nil, &Options{Handler: benchAdd})
+			ctx := context.Background()
+			args := []int{1, 2}
+			var sum int
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := cli.Call(ctx, "add", args, &sum); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(tr.name+"/raw", func(b *testing.B) {
+			cli, _ := tr.mk(b, nil, &Options{Handler: benchAdd})
+			ctx := context.Background()
+			args := json.RawMessage(`["0123456789abcdef"]`)
+			var res json.RawMessage
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := cli.Call(ctx, "echo", args, &res); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPipelined keeps 64 calls in flight on one session.
+func BenchmarkPipelined(b *testing.B) {
+	for _, tr := range []struct {
+		name string
+		mk   func(testing.TB, *Options, *Options) (*Session, *Session)
+	}{{"pipe", pair}, {"tcp", tcpPair}} {
+		b.Run(tr.name, func(b *testing.B) {
+			cli, _ := tr.mk(b, &Options{Outgoing: &Outgoing{Initial: 64, Max: 64}},
+				&Options{Handler: benchAdd, Concurrency: 64})
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.SetParallelism(64)
+			b.RunParallel(func(pb *testing.PB) {
+				args := json.RawMessage(`["0123456789abcdef"]`)
+				var res json.RawMessage
+				for pb.Next() {
+					if err := cli.Call(ctx, "echo", args, &res); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// Arith is the net/rpc service of the comparison benchmark.
+type Arith struct{}
+
+// Add sets reply to the sum of args.
+func (Arith) Add(args [2]int, reply *int) error {
+	*reply = args[0] + args[1]
+	return nil
+}
+
+// BenchmarkNetRPCJSON is the same round trip with the standard
+// library's net/rpc/jsonrpc, for comparison in the same run.
+func BenchmarkNetRPCJSON(b *testing.B) {
+	srv := rpc.NewServer()
+	if err := srv.Register(Arith{}); err != nil {
+		b.Fatal(err)
+	}
+	a, c := net.Pipe()
+	go srv.ServeCodec(jsonrpc.NewServerCodec(c))
+	client := jsonrpc.NewClient(a)
+	defer client.Close()
+	var sum int
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := client.Call("Arith.Add", [2]int{1, 2}, &sum); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

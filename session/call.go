@@ -1,0 +1,290 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gorpcx/gorpcx/protocol"
+)
+
+// call is an outgoing request waiting for its response. Single calls
+// are pooled; the items of a batch point at their batchCall.
+type call struct {
+	done   chan struct{} // receives one value when the outcome is set
+	result json.RawMessage
+	err    error
+	timer  *time.Timer
+	idbuf  [20]byte
+	batch  *batchCall
+	index  int
+}
+
+var callPool = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &call{done: make(chan struct{}, 1), timer: t}
+}}
+
+// Call sends a request for method and waits for its response, decoding
+// the result into result (a pointer, a *json.RawMessage to keep it raw,
+// or nil to discard it).
+//
+// params may be nil (omitted), a slice or array (positional), a map or
+// struct (named), or a json.RawMessage holding an array or object. An
+// error response comes back as a *jsonrpc2.Error; a malformed response
+// as a *protocol.ProtocolError; no response within the request timeout
+// (or ctx's deadline) as an error for which errors.Is(err,
+// context.DeadlineExceeded) holds; a lost connection as a
+// *ConnectionError. A call whose ctx ends is forgotten at once; a late
+// response to it is dropped.
+func (s *Session) Call(ctx context.Context, method string, params, result any) error {
+	raw, err := encodeParams(params)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := s.out.acquire(ctx, 1); err != nil {
+		if err == errSessionClosed {
+			return s.callErr()
+		}
+		return err
+	}
+	c := callPool.Get().(*call)
+	id := s.nextID.Add(1) - 1
+	idb := strconv.AppendUint(c.idbuf[:0], id, 10)
+	buf := getBuffer()
+	buf.b, err = s.codec.AppendRequest(buf.b[:0], idb, method, raw)
+	if err != nil {
+		putBuffer(buf)
+		s.out.release(1, 0, 0)
+		callPool.Put(c)
+		return err
+	}
+	if !s.register(id, c) {
+		putBuffer(buf)
+		s.out.release(1, 0, 0)
+		callPool.Put(c)
+		return s.callErr()
+	}
+	start := time.Now()
+	if err := s.w.send(buf, true); err != nil {
+		s.forget(id, c)
+		s.out.release(1, 0, 0)
+		callPool.Put(c)
+		return err
+	}
+	var timeout <-chan time.Time
+	if d := s.cfg.requestTimeout; d > 0 {
+		c.timer.Reset(d)
+		timeout = c.timer.C
+	}
+	var waitErr error
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		waitErr = ctx.Err()
+	case <-timeout:
+		waitErr = &TimeoutError{Method: method, After: s.cfg.requestTimeout}
+	}
+	c.timer.Stop()
+	if waitErr != nil {
+		s.forget(id, c)
+		s.out.release(1, 0, 0)
+		callPool.Put(c)
+		return waitErr
+	}
+	s.out.release(1, 1, time.Since(start))
+	res, cerr := c.result, c.err
+	c.result, c.err = nil, nil
+	callPool.Put(c)
+	if cerr != nil {
+		return cerr
+	}
+	return decodeResult(res, result)
+}
+
+// Notify sends a notification (a request that gets no response). It
+// returns once the message has been written or queued behind a write
+// in progress, or with a *ConnectionError if the session is closed.
+func (s *Session) Notify(ctx context.Context, method string, params any) error {
+	raw, err := encodeParams(params)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.callsEnded() {
+		return s.callErr()
+	}
+	buf := getBuffer()
+	buf.b, err = s.codec.AppendNotification(buf.b[:0], method, raw)
+	if err != nil {
+		putBuffer(buf)
+		return err
+	}
+	return s.w.send(buf, true)
+}
+
+// register records a call waiting for the response with id; it fails
+// once the session stopped taking calls.
+func (s *Session) register(id uint64, c *call) bool {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	if s.callsEnded() {
+		return false
+	}
+	s.pending[id] = c
+	return true
+}
+
+func (s *Session) callsEnded() bool {
+	select {
+	case <-s.calls:
+		return true
+	default:
+		return false
+	}
+}
+
+// forget removes a call that gave up. If the reader took it just
+// before, its outcome is on the way and is drained so the call can be
+// reused.
+func (s *Session) forget(id uint64, c *call) {
+	s.pmu.Lock()
+	_, ok := s.pending[id]
+	if ok {
+		delete(s.pending, id)
+	}
+	s.pmu.Unlock()
+	if !ok && c.batch == nil {
+		<-c.done
+		c.result, c.err = nil, nil
+	}
+}
+
+// deliver hands a response (it) or a malformed response (perr) to the
+// call waiting for rawID. It returns the batch the call belongs to, if
+// any. A response nobody waits for is counted as an error, except a
+// late one to a call that gave up, which is dropped quietly.
+func (s *Session) deliver(rawID []byte, it *protocol.Item, perr *protocol.ProtocolError) *batchCall {
+	id, err := strconv.ParseUint(string(rawID), 10, 64)
+	var c *call
+	if err == nil {
+		s.pmu.Lock()
+		c = s.pending[id]
+		if c != nil {
+			delete(s.pending, id)
+		}
+		s.pmu.Unlock()
+	}
+	if c == nil {
+		if err == nil && id < s.nextID.Load() {
+			s.log.Debug("dropping late response", zap.ByteString("id", clipBytes(rawID)))
+			return nil
+		}
+		s.countError(0)
+		s.log.Warn("response to unsent request", zap.ByteString("id", clipBytes(rawID)))
+		return nil
+	}
+	var result json.RawMessage
+	var outcome error
+	switch {
+	case perr != nil:
+		s.countError(0)
+		outcome = perr
+	case it.Response.Error != nil:
+		outcome = it.Response.Error
+	default:
+		result = it.RawResult
+	}
+	if c.batch != nil {
+		c.batch.set(c.index, result, outcome)
+		return c.batch
+	}
+	c.result, c.err = result, outcome
+	c.done <- struct{}{}
+	return nil
+}
+
+// failPending fails every call waiting for a response with err.
+func (s *Session) failPending(err error) {
+	s.pmu.Lock()
+	calls := make([]*call, 0, len(s.pending))
+	for id, c := range s.pending {
+		calls = append(calls, c)
+		delete(s.pending, id)
+	}
+	s.pmu.Unlock()
+	for _, c := range calls {
+		if c.batch != nil {
+			c.batch.set(c.index, nil, err)
+			continue
+		}
+		c.result, c.err = nil, err
+		c.done <- struct{}{}
+	}
+}
+
+// ErrParams is returned (wrapped) for params that are not nil, an
+// array or an object.
+var ErrParams = errors.New("params must be an array or an object")
+
+// encodeParams turns a call's params into raw JSON; nil omits them.
+func encodeParams(params any) (json.RawMessage, error) {
+	var raw json.RawMessage
+	switch p := params.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		raw = p
+	case *json.RawMessage:
+		if p == nil {
+			return nil, nil
+		}
+		raw = *p
+	default:
+		b, err := json.Marshal(p)
+		if err != nil {
+			return nil, fmt.Errorf("encoding params: %w", err)
+		}
+		raw = b
+	}
+	i := 0
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	switch {
+	case i == len(raw):
+		return nil, nil
+	case raw[i] == '[' || raw[i] == '{':
+		return raw, nil
+	case string(raw[i:]) == "null":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%w, not %.40s", ErrParams, raw[i:])
+}
+
+// decodeResult stores a raw result in dst.
+func decodeResult(raw json.RawMessage, dst any) error {
+	switch d := dst.(type) {
+	case nil:
+		return nil
+	case *json.RawMessage:
+		*d = raw
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return fmt.Errorf("decoding result: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+package session_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/sourcegraph/jsonrpc2"
+
+	"github.com/gorpcx/gorpcx/framing"
+	"github.com/gorpcx/gorpcx/protocol"
+	"github.com/gorpcx/gorpcx/session"
+)
+
+// Two sessions over an in-memory connection: one serves "add", the
+// other calls it.
+func Example() {
+	a, b := net.Pipe()
+	server := session.New(framing.NewStream(framing.Newline{}, a), &session.Options{
+		Handler: session.Methods{
+			"add": session.HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+				var n []int
+				if req.Params == nil || json.Unmarshal(*req.Params, &n) != nil || len(n) != 2 {
+					return nil, protocol.InvalidParams("add takes two numbers")
+				}
+				return n[0] + n[1], nil
+			}),
+		},
+	})
+	client := session.New(framing.NewStream(framing.Newline{}, b), &session.Options{Side: session.Client})
+	defer server.Abort()
+	defer client.Abort()
+
+	ctx := context.Background()
+	var sum int
+	if err := client.Call(ctx, "add", []int{2, 3}, &sum); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("sum:", sum)
+
+	err := client.Call(ctx, "add", []int{2}, &sum)
+	var rpcErr *jsonrpc2.Error
+	if errors.As(err, &rpcErr) {
+		fmt.Println("error:", rpcErr.Code, rpcErr.Message)
+	}
+
+	err = client.Call(ctx, "sub", []int{2, 3}, &sum)
+	if errors.As(err, &rpcErr) {
+		fmt.Println("error:", rpcErr.Code, rpcErr.Message)
+	}
+	// Output:
+	// sum: 5
+	// error: -32602 add takes two numbers
+	// error: -32601 unknown method "sub"
+}
+
+// A batch sends several requests as one message; each result comes back
+// in the order the calls were added.
+func ExampleSession_SendBatch() {
+	a, b := net.Pipe()
+	server := session.New(framing.NewStream(framing.Newline{}, a), &session.Options{
+		Handler: session.HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+			return "hello from " + req.Method, nil
+		}),
+	})
+	client := session.New(framing.NewStream(framing.Newline{}, b), &session.Options{Side: session.Client})
+	defer server.Abort()
+	defer client.Abort()
+
+	var first, second string
+	batch := &session.Batch{}
+	batch.Call("one", nil, &first)
+	batch.Notify("note", []string{"no reply"})
+	batch.Call("two", nil, &second)
+	if err := client.SendBatch(context.Background(), batch); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(first)
+	fmt.Println(second)
+	// Output:
+	// hello from one
+	// hello from two
+}
+
+// When the connection drops, every pending call fails with a
+// ConnectionError.
+func ExampleConnectionError() {
+	a, b := net.Pipe()
+	client := session.New(framing.NewStream(framing.Newline{}, a), &session.Options{Side: session.Client})
+	defer client.Abort()
+	go func() {
+		buf := make([]byte, 100)
+		b.Read(buf) // read the request, then hang up
+		b.Close()
+	}()
+	err := client.Call(context.Background(), "never.answered", nil, nil)
+	var connErr *session.ConnectionError
+	fmt.Println(errors.As(err, &connErr), err)
+	// Output:
+	// true connection lost: EOF
+}

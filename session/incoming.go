@@ -1,0 +1,443 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/sourcegraph/jsonrpc2"
+	"go.uber.org/zap"
+
+	"github.com/gorpcx/gorpcx/protocol"
+)
+
+// incoming is a request or notification read from the peer, from the
+// moment it is read until it is answered. It is also its handler's
+// context (see context.go).
+type incoming struct {
+	contextFields
+	s        *Session
+	item     *protocol.Item // a JSON-RPC request or notification
+	batch    *batchReply
+	deadline time.Time
+
+	// A message of a MessageSession.
+	command string
+	payload []byte
+
+	// Guarded by s.mu.
+	prev, next   *incoming // unanswered list
+	qprev, qnext *incoming // queue
+	queued       bool
+
+	// answered is set by whoever answers first: the handler's return or
+	// the processing timeout.
+	answered atomic.Bool
+}
+
+// isNotification reports whether no reply is owed: a JSON-RPC
+// notification, or any message of a MessageSession.
+func (in *incoming) isNotification() bool {
+	return in.item == nil || in.item.Kind == protocol.KindNotification
+}
+
+// what names the request or message for logs.
+func (in *incoming) what() zap.Field {
+	if in.item == nil {
+		return zap.String("command", in.command)
+	}
+	return zap.String("method", clip(in.item.Request.Method))
+}
+
+// acceptRequest queues a JSON-RPC request or notification.
+func (s *Session) acceptRequest(it *protocol.Item, br *batchReply) {
+	s.accept(&incoming{s: s, item: it, batch: br})
+}
+
+// accept queues a request or message read from the peer. It blocks
+// while the queue is full (back-pressure), and drops it if the session
+// stopped taking new ones.
+func (s *Session) accept(in *incoming) {
+	s.mu.Lock()
+	for !s.stopReading && s.queue.len >= s.cfg.maxQueued {
+		s.notFull.Wait()
+	}
+	if s.stopReading {
+		s.mu.Unlock()
+		s.log.Debug("ignoring request while closing", in.what())
+		return
+	}
+	if in.batch != nil {
+		in.batch.hold()
+	}
+	if s.cfg.processingTimeout > 0 {
+		in.deadline = time.Now().Add(s.cfg.processingTimeout)
+		if !s.expiryArmed {
+			s.expiryArmed = true
+			s.expiry.Reset(s.cfg.processingTimeout)
+		}
+	}
+	s.unanswered.pushBack(in)
+	s.queue.pushBack(in)
+	in.queued = true
+	s.spawnLocked()
+	s.mu.Unlock()
+}
+
+// workerLinger is how long a worker with nothing to do waits for more
+// work before it exits. Reusing a worker saves starting a goroutine and
+// growing its stack again for every request under load, while an idle
+// session still ends up holding no worker at all.
+const workerLinger = time.Second
+
+// parked is a worker waiting for work; wake receives one value when it
+// is handed work.
+type parked struct {
+	wake chan struct{}
+}
+
+// spawnLocked makes sure every queued request has a worker awake for
+// it, waking parked workers first and then starting new ones, up to the
+// concurrency target. With a target of 0 one worker still runs, to
+// answer each request with "excessive resource usage".
+func (s *Session) spawnLocked() {
+	limit := max(s.target, 1)
+	for s.workers-len(s.idle)-s.busy < s.queue.len {
+		if n := len(s.idle); n > 0 {
+			p := s.idle[n-1]
+			s.idle[n-1] = nil
+			s.idle = s.idle[:n-1]
+			p.wake <- struct{}{}
+			continue
+		}
+		if s.workers >= limit {
+			return
+		}
+		s.workers++
+		s.wg.Add(1)
+		go s.worker()
+	}
+}
+
+// unparkLocked takes p off the parked list; it reports false if p was
+// already handed work (its wake value is then on the way).
+func (s *Session) unparkLocked(p *parked) bool {
+	for i, x := range s.idle {
+		if x == p {
+			s.idle = append(s.idle[:i], s.idle[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// worker runs queued requests while the concurrency target allows,
+// parks for up to workerLinger when the queue is empty, and exits when
+// nothing came, the target has no room for it, or the session ends.
+func (s *Session) worker() {
+	defer s.wg.Done()
+	p := &parked{wake: make(chan struct{}, 1)}
+	var timer *time.Timer
+	s.mu.Lock()
+	for {
+		if s.queue.len > 0 && (s.target <= 0 || s.busy < s.target) {
+			in := s.queue.popFront()
+			in.queued = false
+			s.notFull.Signal()
+			excessive := s.target <= 0
+			s.busy++
+			s.mu.Unlock()
+			if excessive {
+				s.excessive(in)
+			} else {
+				s.serve(in)
+			}
+			s.mu.Lock()
+			s.busy--
+			continue
+		}
+		if s.queue.len > 0 || s.stopReading {
+			break
+		}
+		s.idle = append(s.idle, p)
+		s.mu.Unlock()
+		if timer == nil {
+			timer = time.NewTimer(workerLinger)
+		} else {
+			timer.Reset(workerLinger)
+		}
+		woken := false
+		select {
+		case <-p.wake:
+			woken = true
+		case <-timer.C:
+		case <-s.quit:
+		}
+		s.mu.Lock()
+		if !woken && s.unparkLocked(p) {
+			break
+		}
+		if !woken {
+			// Handed work just as the wait ended.
+			s.mu.Unlock()
+			<-p.wake
+			s.mu.Lock()
+		}
+	}
+	s.workers--
+	s.mu.Unlock()
+	if timer != nil {
+		timer.Stop()
+	}
+}
+
+// serve runs the handler for one request and answers it.
+func (s *Session) serve(in *incoming) {
+	if d := s.cost.delay(); d > 0 {
+		if s.cfg.clock.Sleep(in, d) != nil {
+			return // timed out or cancelled while throttled; already answered
+		}
+	}
+	if in.answered.Load() {
+		return
+	}
+	s.stats.busy.Add(1)
+	defer s.stats.busy.Add(-1)
+	if s.msg != nil {
+		s.serveMessage(in)
+		return
+	}
+	result, err := s.invoke(in)
+	s.finish(in, result, err)
+}
+
+// invoke calls the handler, turning a panic into an internal error.
+func (s *Session) invoke(in *incoming) (result any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.logPanic(in, p)
+			result, err = nil, errPanic
+		}
+	}()
+	if s.handler == nil {
+		return nil, protocol.MethodNotFound(in.item.Request.Method)
+	}
+	return s.handler.Handle(in, &in.item.Request)
+}
+
+var errPanic = errors.New("handler panicked")
+
+func (s *Session) logPanic(in *incoming, p any) {
+	s.log.Error("handler panicked", in.what(), zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+}
+
+// finish answers a request the handler has returned from, unless the
+// processing timeout answered it first.
+func (s *Session) finish(in *incoming, result any, err error) {
+	if !in.answered.CompareAndSwap(false, true) {
+		return
+	}
+	in.cancel(context.Canceled)
+	var disconnect *ReplyAndDisconnect
+	if errors.As(err, &disconnect) {
+		result, err = disconnect.Result, nil
+		if e, ok := result.(*jsonrpc2.Error); ok {
+			result, err = nil, e
+		}
+	}
+	if err != nil {
+		err = s.replyError(in, err)
+	}
+	if !in.isNotification() {
+		s.reply(in, result, err)
+	}
+	s.answered(in)
+	if disconnect != nil {
+		s.closeAfterReply()
+	}
+}
+
+// replyError turns a handler's error into the error object to send,
+// counting it against the peer.
+func (s *Session) replyError(in *incoming, err error) *jsonrpc2.Error {
+	var rpcErr *jsonrpc2.Error
+	if errors.As(err, &rpcErr) {
+		s.countError(0)
+		return rpcErr
+	}
+	if err != errPanic {
+		s.log.Warn("handler failed",
+			zap.String("method", clip(in.item.Request.Method)), zap.Error(err))
+	}
+	s.countError(0)
+	return protocol.InternalError("internal server error")
+}
+
+// reply encodes and sends the answer to one request: err when it is
+// not nil (a *jsonrpc2.Error), else result.
+func (s *Session) reply(in *incoming, result any, err error) {
+	id := in.item.RawID
+	buf := getBuffer()
+	var encErr error
+	if e, ok := err.(*jsonrpc2.Error); ok && e != nil {
+		buf.b, encErr = s.codec.AppendError(buf.b[:0], id, e)
+	} else {
+		buf.b, encErr = s.appendResult(buf.b[:0], id, result)
+	}
+	if encErr != nil {
+		s.log.Error("cannot encode reply", zap.String("method", clip(in.item.Request.Method)), zap.Error(encErr))
+		s.countError(0)
+		buf.b, _ = s.codec.AppendError(buf.b[:0], id, protocol.InternalError("internal server error"))
+	}
+	if in.batch != nil {
+		in.batch.add(id, buf)
+		return
+	}
+	if max := s.cfg.maxResponseSize; max > 0 && len(buf.b) > max {
+		buf.b = s.oversized(buf.b[:0], id)
+	}
+	s.w.send(buf, true)
+}
+
+// oversized encodes aiorpcX's reply for a response over the limit.
+func (s *Session) oversized(dst, id []byte) []byte {
+	msg := fmt.Sprintf("response too large (over %d bytes)", s.cfg.maxResponseSize)
+	dst, _ = s.codec.AppendError(dst, id, protocol.InvalidRequest(msg))
+	return dst
+}
+
+var jsonNull = json.RawMessage("null")
+
+// appendResult encodes a handler's result: a json.RawMessage as it is,
+// anything else with encoding/json.
+func (s *Session) appendResult(dst, id []byte, result any) ([]byte, error) {
+	var raw json.RawMessage
+	switch r := result.(type) {
+	case nil:
+		raw = jsonNull
+	case json.RawMessage:
+		raw = r
+		if raw == nil {
+			raw = jsonNull
+		}
+	default:
+		b, err := json.Marshal(r)
+		if err != nil {
+			return dst, err
+		}
+		raw = b
+	}
+	return s.codec.AppendResult(dst, id, raw)
+}
+
+// answered takes a request off the unanswered list.
+func (s *Session) answered(in *incoming) {
+	s.mu.Lock()
+	s.unanswered.remove(in)
+	s.checkDrainedLocked()
+	s.mu.Unlock()
+	if in.batch != nil {
+		in.batch.release(true)
+	}
+}
+
+func (s *Session) checkDrainedLocked() {
+	if s.unanswered.len == 0 && s.drained != nil {
+		close(s.drained)
+		s.drained = nil
+	}
+}
+
+// excessive answers a request that arrived when the cost reached the
+// hard limit, then closes the session (aiorpcX's
+// ExcessiveSessionCostError).
+func (s *Session) excessive(in *incoming) {
+	if !in.answered.CompareAndSwap(false, true) {
+		return
+	}
+	in.cancel(context.Canceled)
+	if s.recordCause(ErrExcessiveCost) {
+		s.log.Warn("closing session for excessive resource usage", zap.Float64("cost", s.cost.value()))
+		if f := s.cfg.cost.OnExcessive; f != nil {
+			f()
+		}
+	}
+	if !in.isNotification() {
+		s.reply(in, nil, protocol.ExcessiveResourceUsage("excessive resource usage"))
+	}
+	s.countError(0)
+	s.answered(in)
+	s.closeAfterReply()
+}
+
+// closeAfterReply closes the session gracefully without waiting here
+// (the caller is one of the session's own goroutines).
+func (s *Session) closeAfterReply() {
+	s.recordCause(ErrClosed)
+	s.endCalls(s.Err())
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ctx := context.Background()
+		if s.cfg.closeTimeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, s.cfg.closeTimeout)
+			defer cancel()
+		}
+		_ = s.drain(ctx)
+		s.abort(s.Err())
+	}()
+}
+
+// expire answers every request past the processing timeout with -102
+// "server busy - request timed out" and cancels its context. It runs on
+// the session's expiry timer, which it re-arms for the next deadline.
+func (s *Session) expire() {
+	now := time.Now()
+	var expired []*incoming
+	s.mu.Lock()
+	for in := s.unanswered.head; in != nil && !in.deadline.After(now); {
+		next := in.next
+		if in.answered.CompareAndSwap(false, true) {
+			s.unanswered.remove(in)
+			if in.queued {
+				s.queue.remove(in)
+				in.queued = false
+				s.notFull.Signal()
+			}
+			expired = append(expired, in)
+		}
+		in = next
+	}
+	if head := s.unanswered.head; head != nil {
+		s.expiry.Reset(max(head.deadline.Sub(now), time.Millisecond))
+	} else {
+		s.expiryArmed = false
+	}
+	s.checkDrainedLocked()
+	s.mu.Unlock()
+	for _, in := range expired {
+		in.cancel(context.DeadlineExceeded)
+		s.log.Info("incoming request timed out", in.what(), zap.Duration("after", s.cfg.processingTimeout))
+		s.countError(0)
+		if !in.isNotification() {
+			s.reply(in, nil, protocol.ServerBusy("server busy - request timed out"))
+		}
+		if in.batch != nil {
+			in.batch.release(true)
+		}
+	}
+}
+
+// clip cuts peer-supplied text for logs.
+func clip(s string) string {
+	const n = 100
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}

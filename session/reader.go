@@ -1,0 +1,132 @@
+package session
+
+import (
+	"errors"
+	"io"
+
+	"go.uber.org/zap"
+
+	"github.com/gorpcx/gorpcx/framing"
+	"github.com/gorpcx/gorpcx/protocol"
+)
+
+// readLoop reads and dispatches messages until the stream fails. It
+// returns io.EOF when the peer closed cleanly.
+func (s *Session) readLoop() error {
+	for {
+		msg, err := s.stream.ReadMessage()
+		if err != nil {
+			var fe framing.Error
+			if errors.As(err, &fe) {
+				s.countError(fe.CostHint())
+				if !fe.Fatal() {
+					s.log.Warn("dropping message", zap.Error(err))
+					continue
+				}
+				s.log.Warn("framing error, closing", zap.Error(err))
+				return err
+			}
+			if errors.Is(err, io.EOF) {
+				return io.EOF
+			}
+			return err
+		}
+		s.received(len(msg))
+		if ce := s.log.Check(zap.DebugLevel, "received message"); ce != nil {
+			ce.Write(zap.ByteString("message", clipBytes(msg)))
+		}
+		// The decoded items alias the message and outlive this loop
+		// iteration (handlers, callers), so they get their own copy.
+		buf := make([]byte, len(msg))
+		copy(buf, msg)
+		m, err := s.codec.Decode(buf)
+		if err != nil {
+			s.protocolError(err, nil)
+			continue
+		}
+		s.dispatch(m)
+	}
+}
+
+// dispatch routes the items of one message: responses to the calls
+// waiting for them, requests and notifications to the queue, invalid
+// items to their error replies.
+func (s *Session) dispatch(m protocol.Message) {
+	var br *batchReply
+	var touched []*batchCall
+	if m.Batch && len(m.Items) > 0 && m.Items[0].Kind != protocol.KindResponse {
+		br = newBatchReply(s)
+	}
+	for i := range m.Items {
+		it := &m.Items[i]
+		switch it.Kind {
+		case protocol.KindResponse:
+			if bc := s.deliver(it.RawID, it, nil); bc != nil && m.Batch {
+				touched = appendUnique(touched, bc)
+			}
+		case protocol.KindInvalid:
+			if it.Err != nil && it.Err.Response && it.RawID != nil {
+				// A malformed response: the call it answers gets the
+				// protocol error instead of waiting in vain.
+				s.log.Debug("malformed response", zap.Error(it.Err))
+				if bc := s.deliver(it.RawID, nil, it.Err); bc != nil && m.Batch {
+					touched = appendUnique(touched, bc)
+				}
+				continue
+			}
+			s.protocolError(it.Err, br)
+		default:
+			s.acceptRequest(it, br)
+		}
+	}
+	if br != nil {
+		br.release(false)
+	}
+	for _, bc := range touched {
+		bc.incomplete()
+	}
+}
+
+// protocolError counts and logs a protocol violation and sends the
+// reply it carries, if any (into the batch reply when there is one).
+func (s *Session) protocolError(err error, br *batchReply) {
+	var pe *protocol.ProtocolError
+	if !errors.As(err, &pe) {
+		s.countError(0)
+		s.log.Warn("cannot decode message", zap.Error(err))
+		return
+	}
+	hint := 0.0
+	if pe.Reply != nil && pe.Reply.Code == protocol.CodeParseError {
+		hint = 10 * s.cfg.cost.ErrorBase
+	}
+	s.countError(hint)
+	s.log.Debug("protocol error", zap.Error(pe))
+	if pe.Reply == nil {
+		return
+	}
+	buf := getBuffer()
+	buf.b, _ = s.codec.AppendError(buf.b[:0], pe.RawID, pe.Reply)
+	if br != nil {
+		br.add(pe.RawID, buf)
+		return
+	}
+	s.w.send(buf, false)
+}
+
+func appendUnique(list []*batchCall, bc *batchCall) []*batchCall {
+	for _, x := range list {
+		if x == bc {
+			return list
+		}
+	}
+	return append(list, bc)
+}
+
+func clipBytes(b []byte) []byte {
+	const n = 200
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}

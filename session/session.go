@@ -1,0 +1,390 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gorpcx/gorpcx/framing"
+	"github.com/gorpcx/gorpcx/protocol"
+)
+
+var (
+	errDeadline      = context.DeadlineExceeded
+	errSessionClosed = errors.New("session closing")
+	sessionCounter   atomic.Uint64
+)
+
+// Session is one JSON-RPC conversation with one peer over a message
+// stream (aiorpcX's RPCSession). Both sides can call, notify and batch,
+// and both can serve. All methods are safe for concurrent use.
+//
+// A session starts reading as soon as it is made and ends when the
+// connection is lost, the peer closes, or Close, Shutdown or Abort is
+// called; [Session.Wait] returns why. Every goroutine the session
+// started has ended by the time Done is closed.
+type Session struct {
+	stream  framing.Stream
+	codec   protocol.Codec
+	handler Handler
+	cfg     settings
+	log     *zap.Logger
+	name    string
+	peer    string
+	side    Side
+	parent  context.Context
+	onClose func(error)
+
+	w    *writer
+	out  *outgoingLimit
+	cost *costMeter
+
+	nextID atomic.Uint64
+
+	// pmu guards the table of outgoing calls waiting for a response.
+	pmu     sync.Mutex
+	pending map[uint64]*call
+
+	// mu guards the incoming side: the queue, the workers and the
+	// unanswered requests in arrival (and so deadline) order.
+	mu          sync.Mutex
+	notFull     sync.Cond // signalled when the queue shrinks or the session stops
+	queue       list      // requests waiting for a worker
+	unanswered  list      // every request read and not yet answered
+	base        int       // configured concurrency (changed by SetConcurrency)
+	target      int       // current concurrency target after throttling
+	fraction    float64   // cost fraction behind target
+	workers     int       // worker goroutines running
+	idle        []*parked // workers waiting for work, most recent last
+	busy        int       // requests running a handler
+	expiryArmed bool
+	expiry      *time.Timer
+	drained     chan struct{} // closed when unanswered becomes empty, if waited for
+	stopReading bool          // graceful close: new requests are ignored
+
+	wg sync.WaitGroup // every goroutine of the session but the reader
+
+	// Closing. calls is closed when no more outgoing calls are taken;
+	// done when the session has ended.
+	closeMu  sync.Mutex
+	cause    error
+	calls    chan struct{}
+	callsEnd bool
+	abortOne sync.Once
+	done     chan struct{}
+	quit     chan struct{} // closed when the session aborts
+	idleT    *time.Timer
+
+	stats counters
+	start time.Time
+
+	// msg is set for a MessageSession, and msgSession is its wrapper.
+	msg        *messageMode
+	msgSession *MessageSession
+}
+
+// New starts a session over stream, with options o (nil for the
+// defaults). The session owns stream from then on and closes it when it
+// ends.
+func New(stream framing.Stream, o *Options) *Session {
+	if o == nil {
+		o = &Options{}
+	}
+	return newSession(stream, o, nil)
+}
+
+func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
+	s := &Session{
+		msg:     mode,
+		stream:  stream,
+		codec:   protocol.New(o.Dialect, o.Protocol),
+		handler: o.Handler,
+		cfg:     resolve(o),
+		name:    o.Name,
+		peer:    o.Peer,
+		side:    o.Side,
+		parent:  o.Context,
+		onClose: o.OnClose,
+		pending: make(map[uint64]*call),
+		calls:   make(chan struct{}),
+		done:    make(chan struct{}),
+		quit:    make(chan struct{}),
+		start:   time.Now(),
+	}
+	if s.parent == nil {
+		s.parent = context.Background()
+	}
+	if s.name == "" {
+		s.name = "session-" + strconv.FormatUint(sessionCounter.Add(1), 10)
+	}
+	logger := o.Logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	fields := []zap.Field{zap.String("session", s.name)}
+	if s.peer != "" {
+		fields = append(fields, zap.String("peer", s.peer))
+	}
+	s.log = logger.With(fields...)
+	s.notFull.L = &s.mu
+	s.queue.queue = true
+	s.base = s.cfg.concurrency
+	s.target = s.base
+	s.cost = newCostMeter(s.cfg.cost, s.cfg.clock, s.retarget)
+	s.out = newOutgoingLimit(s.cfg.outgoing, s.calls, func(from, to int) {
+		s.log.Info("changing outgoing request concurrency", zap.Int("from", from), zap.Int("to", to))
+	})
+	s.w = newWriter(s)
+	if s.cfg.processingTimeout > 0 {
+		s.expiry = time.AfterFunc(time.Hour, s.expire)
+		s.expiry.Stop()
+	}
+	if mode != nil {
+		s.msgSession = &MessageSession{s: s}
+	}
+	if s.cfg.idleTimeout > 0 {
+		s.idleT = time.AfterFunc(s.cfg.idleTimeout, s.checkIdle)
+	}
+	go s.run()
+	return s
+}
+
+// Name returns the session's name, as it appears in its logs.
+func (s *Session) Name() string { return s.name }
+
+// Peer returns the peer's description given in Options.
+func (s *Session) Peer() string { return s.peer }
+
+// Side returns which end of the connection the session is.
+func (s *Session) Side() Side { return s.side }
+
+// Dialect returns the JSON-RPC dialect in use (for auto-detection, the
+// one detected, or protocol.Auto before the first message).
+func (s *Session) Dialect() protocol.Dialect { return s.codec.Dialect() }
+
+// Done returns a channel that is closed when the session has ended and
+// all its goroutines have finished.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Wait blocks until the session has ended and returns why: ErrClosed
+// when this side closed it, io.EOF when the peer did, ErrIdle,
+// ErrExcessiveCost, ErrSendStalled, or the network or framing error
+// that broke the connection.
+func (s *Session) Wait() error {
+	<-s.done
+	return s.Err()
+}
+
+// Err returns why the session ended or is ending, or nil while it is
+// open.
+func (s *Session) Err() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	return s.cause
+}
+
+// SetConcurrency changes how many incoming requests run at once
+// (aiorpcX's Concurrency.set_target). Cost throttling scales the new
+// value. A value of 0 or less makes every further request excessive:
+// it gets -101 and the session closes.
+func (s *Session) SetConcurrency(n int) {
+	s.mu.Lock()
+	s.base = max(n, 0)
+	s.target = concurrencyTarget(s.base, s.fraction)
+	s.spawnLocked()
+	s.mu.Unlock()
+}
+
+// retarget applies a new cost fraction to the concurrency target.
+func (s *Session) retarget(fraction float64) {
+	s.mu.Lock()
+	old := s.target
+	s.fraction = fraction
+	s.target = concurrencyTarget(s.base, fraction)
+	if d := s.target - old; d > 1 || d < -1 {
+		s.log.Info("changing task concurrency", zap.Int("from", old), zap.Int("to", s.target))
+	}
+	s.spawnLocked()
+	s.mu.Unlock()
+}
+
+// FromContext returns the session serving the request whose context is
+// ctx, or nil.
+func FromContext(ctx context.Context) *Session {
+	s, _ := ctx.Value(sessionKey{}).(*Session)
+	return s
+}
+
+type sessionKey struct{}
+
+// recordCause keeps the first cause of the end; it reports whether
+// this call set it.
+func (s *Session) recordCause(err error) bool {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.cause != nil {
+		return false
+	}
+	s.cause = err
+	return true
+}
+
+// endCalls stops taking outgoing calls and fails the pending ones with
+// a ConnectionError wrapping cause.
+func (s *Session) endCalls(cause error) {
+	s.closeMu.Lock()
+	if !s.callsEnd {
+		s.callsEnd = true
+		close(s.calls)
+	}
+	s.closeMu.Unlock()
+	s.failPending(&ConnectionError{Err: cause})
+}
+
+// callErr returns the error for a call made after the calls ended.
+func (s *Session) callErr() error {
+	cause := s.Err()
+	if cause == nil {
+		cause = ErrClosed
+	}
+	return &ConnectionError{Err: cause}
+}
+
+// abort ends the session at once with cause: pending calls fail,
+// running handlers are cancelled and the stream is closed.
+func (s *Session) abort(cause error) {
+	s.recordCause(cause)
+	s.abortOne.Do(func() {
+		c := s.Err()
+		s.endCalls(c)
+		close(s.quit)
+		s.mu.Lock()
+		s.stopReading = true
+		for in := s.unanswered.head; in != nil; in = in.next {
+			in.cancel(context.Canceled)
+		}
+		s.notFull.Broadcast()
+		s.mu.Unlock()
+		s.w.fail(c)
+		_ = s.stream.Close()
+	})
+}
+
+// Abort closes the session at once, without waiting for running
+// handlers, and returns when it has ended.
+func (s *Session) Abort() {
+	s.abort(ErrClosed)
+	<-s.done
+}
+
+// Close closes the session gracefully with the CloseTimeout option
+// (30 s by default) as its deadline; see [Session.Shutdown]. It returns
+// nil, or an error if the deadline passed and the session was aborted.
+func (s *Session) Close() error {
+	ctx := context.Background()
+	if s.cfg.closeTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.closeTimeout)
+		defer cancel()
+	}
+	return s.Shutdown(ctx)
+}
+
+// Shutdown closes the session gracefully: it stops taking new requests
+// and calls (pending outgoing calls fail with a ConnectionError), lets
+// the requests already read run and their replies be written, then
+// closes the connection. If ctx ends first, the session is aborted and
+// ctx.Err() returned. Shutdown returns when the session has ended.
+func (s *Session) Shutdown(ctx context.Context) error {
+	s.recordCause(ErrClosed)
+	s.endCalls(ErrClosed)
+	err := s.drain(ctx)
+	s.abort(ErrClosed)
+	<-s.done
+	return err
+}
+
+// drain stops reading new requests and waits until every request read
+// has been answered and written, or ctx ends.
+func (s *Session) drain(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopReading = true
+	s.notFull.Broadcast()
+	var ch chan struct{}
+	if s.unanswered.len > 0 {
+		if s.drained == nil {
+			s.drained = make(chan struct{})
+		}
+		ch = s.drained
+	}
+	s.mu.Unlock()
+	if ch != nil {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.done:
+			return nil
+		}
+	}
+	return s.w.flushWait(ctx)
+}
+
+// checkIdle closes the session if nothing arrived for IdleTimeout.
+func (s *Session) checkIdle() {
+	last := time.Unix(0, s.stats.lastRecv.Load())
+	if s.stats.lastRecv.Load() == 0 {
+		last = s.start
+	}
+	since := time.Since(last)
+	if since >= s.cfg.idleTimeout {
+		s.log.Info("closing idle session", zap.Duration("idle", since))
+		s.abort(ErrIdle)
+		return
+	}
+	s.idleT.Reset(s.cfg.idleTimeout - since)
+}
+
+// run is the reader goroutine: it reads until the connection ends,
+// then tears the session down.
+func (s *Session) run() {
+	var cause error
+	if s.msg != nil {
+		cause = s.readMessages()
+	} else {
+		cause = s.readLoop()
+	}
+	// Pending calls can never be answered now.
+	s.recordCause(cause)
+	s.endCalls(s.Err())
+	if errors.Is(cause, io.EOF) {
+		// Half-close: replies to requests already read may still go out.
+		ctx := context.Background()
+		if s.cfg.closeTimeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, s.cfg.closeTimeout)
+			defer cancel()
+		}
+		_ = s.drain(ctx)
+	}
+	s.abort(s.Err())
+	s.wg.Wait()
+	if s.expiry != nil {
+		s.expiry.Stop()
+	}
+	if s.idleT != nil {
+		s.idleT.Stop()
+	}
+	s.w.stop()
+	s.log.Debug("session ended", zap.Error(s.Err()))
+	if s.onClose != nil {
+		s.onClose(s.Err())
+	}
+	close(s.done)
+}

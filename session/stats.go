@@ -1,0 +1,98 @@
+package session
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Stats is a snapshot of a session's counters (aiorpcX's SessionBase
+// statistics).
+type Stats struct {
+	// Start is when the session was made.
+	Start time.Time
+	// RecvCount and RecvBytes count the messages and their bytes read
+	// (without framing); SendCount and SendBytes those written.
+	RecvCount, RecvBytes uint64
+	SendCount, SendBytes uint64
+	// LastRecv and LastSend are the times of the last message each way
+	// (zero if none yet).
+	LastRecv, LastSend time.Time
+	// Errors counts protocol errors, framing errors, error replies and
+	// timeouts charged to the peer.
+	Errors uint64
+	// Cost is the peer's current resource cost, decayed to now.
+	Cost float64
+	// Concurrency is the current target of incoming requests run at
+	// once, after cost throttling.
+	Concurrency int
+	// OutgoingConcurrency is the current limit of outgoing requests in
+	// flight (0 when switched off).
+	OutgoingConcurrency int
+	// Pending counts outgoing calls waiting for a response.
+	Pending int
+	// Unanswered counts incoming requests read and not yet answered;
+	// Running those of them whose handler is running.
+	Unanswered int
+	Running    int
+}
+
+type counters struct {
+	recvCount, recvBytes atomic.Uint64
+	sendCount, sendBytes atomic.Uint64
+	errors               atomic.Uint64
+	lastRecv, lastSend   atomic.Int64 // Unix nanoseconds
+	busy                 atomic.Int64
+}
+
+// Stats returns a snapshot of the session's counters. It is safe to
+// call at any time, also after the session ended.
+func (s *Session) Stats() Stats {
+	st := Stats{
+		Start:     s.start,
+		RecvCount: s.stats.recvCount.Load(),
+		RecvBytes: s.stats.recvBytes.Load(),
+		SendCount: s.stats.sendCount.Load(),
+		SendBytes: s.stats.sendBytes.Load(),
+		Errors:    s.stats.errors.Load(),
+		Cost:      s.cost.value(),
+		Running:   int(s.stats.busy.Load()),
+	}
+	if t := s.stats.lastRecv.Load(); t != 0 {
+		st.LastRecv = time.Unix(0, t)
+	}
+	if t := s.stats.lastSend.Load(); t != 0 {
+		st.LastSend = time.Unix(0, t)
+	}
+	s.mu.Lock()
+	st.Concurrency = s.target
+	st.Unanswered = s.unanswered.len
+	s.mu.Unlock()
+	if !s.cfg.outgoing.Disabled {
+		st.OutgoingConcurrency, _ = s.out.snapshot()
+	}
+	s.pmu.Lock()
+	st.Pending = len(s.pending)
+	s.pmu.Unlock()
+	return st
+}
+
+func (s *Session) received(bytes int) {
+	s.stats.recvCount.Add(1)
+	s.stats.recvBytes.Add(uint64(bytes))
+	s.stats.lastRecv.Store(time.Now().UnixNano())
+	s.cost.bump(float64(bytes) * s.cfg.cost.PerByte)
+}
+
+func (s *Session) sent(messages, bytes int) {
+	s.stats.sendCount.Add(uint64(messages))
+	s.stats.sendBytes.Add(uint64(bytes))
+	s.stats.lastSend.Store(time.Now().UnixNano())
+	s.cost.bump(float64(bytes) * s.cfg.cost.PerByte)
+}
+
+// countError counts one error against the peer, costing the base cost
+// of an error plus hint.
+func (s *Session) countError(hint float64) {
+	s.stats.errors.Add(1)
+	s.cost.bump(s.cfg.cost.ErrorBase + hint)
+}
