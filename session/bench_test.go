@@ -97,19 +97,46 @@ func (Arith) Add(args [2]int, reply *int) error {
 // BenchmarkNetRPCJSON is the same round trip with the standard
 // library's net/rpc/jsonrpc, for comparison in the same run.
 func BenchmarkNetRPCJSON(b *testing.B) {
-	srv := rpc.NewServer()
-	if err := srv.Register(Arith{}); err != nil {
-		b.Fatal(err)
-	}
-	a, c := net.Pipe()
-	go srv.ServeCodec(jsonrpc.NewServerCodec(c))
-	client := jsonrpc.NewClient(a)
-	defer client.Close()
-	var sum int
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := client.Call("Arith.Add", [2]int{1, 2}, &sum); err != nil {
-			b.Fatal(err)
-		}
+	for _, transport := range []string{"pipe", "tcp"} {
+		b.Run(transport, func(b *testing.B) {
+			srv := rpc.NewServer()
+			if err := srv.Register(Arith{}); err != nil {
+				b.Fatal(err)
+			}
+			var a, c net.Conn
+			if transport == "pipe" {
+				a, c = net.Pipe()
+			} else {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer ln.Close()
+				accepted := make(chan net.Conn, 1)
+				go func() {
+					conn, _ := ln.Accept()
+					accepted <- conn
+				}()
+				if a, err = net.Dial("tcp", ln.Addr().String()); err != nil {
+					b.Fatal(err)
+				}
+				c = <-accepted
+			}
+			done := make(chan struct{})
+			go func() {
+				srv.ServeCodec(jsonrpc.NewServerCodec(c))
+				close(done)
+			}()
+			client := jsonrpc.NewClient(a)
+			var sum int
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := client.Call("Arith.Add", [2]int{1, 2}, &sum); err != nil {
+					b.Fatal(err)
+				}
+			}
+			client.Close()
+			<-done
+		})
 	}
 }
