@@ -38,13 +38,6 @@ func (m *costMeter) bump(delta float64) {
 	m.recalcLocked()
 }
 
-// recalc decays the cost for the time passed and recomputes the
-// throttling, as aiorpcX's recalc_concurrency.
-func (m *costMeter) recalc() {
-	m.mu.Lock()
-	m.recalcLocked()
-}
-
 // recalcLocked is called with mu held and releases it.
 func (m *costMeter) recalcLocked() {
 	now := m.clock.Now()

@@ -134,15 +134,6 @@ func mustJSON(t testing.TB, s string) any {
 	return v
 }
 
-// methods builds a Methods table from plain handler functions.
-func handlers(m map[string]HandlerFunc) Methods {
-	out := Methods{}
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
 func params(req *jsonrpc2.Request, v any) error {
 	if req.Params == nil {
 		return nil
