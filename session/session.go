@@ -277,7 +277,9 @@ func (s *Session) abort(cause error) {
 }
 
 // Abort closes the session at once, without waiting for running
-// handlers, and returns when it has ended.
+// handlers, and returns when it has ended. A handler of this session
+// must not call it (it would wait for itself); it returns a
+// *ReplyAndDisconnect instead.
 func (s *Session) Abort() {
 	s.abort(ErrClosed)
 	<-s.done
@@ -300,7 +302,9 @@ func (s *Session) Close() error {
 // and calls (pending outgoing calls fail with a ConnectionError), lets
 // the requests already read run and their replies be written, then
 // closes the connection. If ctx ends first, the session is aborted and
-// ctx.Err() returned. Shutdown returns when the session has ended.
+// ctx.Err() returned. Shutdown returns when the session has ended, so a
+// handler of this session must not call it, nor Close (it would wait for
+// itself); it returns a *ReplyAndDisconnect instead.
 func (s *Session) Shutdown(ctx context.Context) error {
 	s.recordCause(ErrClosed)
 	s.endCalls(ErrClosed)
