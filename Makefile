@@ -5,13 +5,15 @@ PKGS      ?= ./...
 FUZZTIME  ?= 30s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all test vet fmt-check bench fuzz cover lint demo
+.PHONY: all test vet fmt-check bench bench-compare fuzz cover lint demo
 
 all: test
 
-## test: formatting check, go vet, and the whole test suite under the race detector.
+## test: formatting check, go vet, and the whole test suite under the race
+## detector, for the SDK and for the benchmark module in bench/.
 test: fmt-check vet
 	$(GO) test -race -count=1 $(PKGS)
+	$(MAKE) -C bench check
 
 fmt-check:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt -l lists unformatted files:"; echo "$$out"; exit 1; fi
@@ -43,3 +45,8 @@ lint:
 ## demo: a server and a client on loopback, showing the main features step by step.
 demo:
 	$(GO) run ./examples/demo
+
+## bench-compare: the comparison against other JSON-RPC servers and the
+## transport's limit (writes docs/performance.md and its chart; ~30 minutes).
+bench-compare:
+	$(MAKE) -C bench compare

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"encoding/xml"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestMedian(t *testing.T) {
+	tests := []struct {
+		in   []float64
+		want float64
+	}{
+		{nil, 0},
+		{[]float64{5}, 5},
+		{[]float64{3, 1, 2}, 2},
+		{[]float64{4, 1, 3, 2}, 2.5},
+	}
+	for _, tt := range tests {
+		if got := median(tt.in); got != tt.want {
+			t.Errorf("median(%v) = %g, want %g", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFormats(t *testing.T) {
+	got := []string{
+		fmtCount(0), fmtCount(999), fmtCount(1000), fmtCount(1234567.6), fmtCount(-45678),
+		fmtMicros(21.24), fmtMicros(1234.5),
+		shortNumber(950), shortNumber(2.5), shortNumber(3580), shortNumber(35804), shortNumber(1103702),
+		tickLabel(0), tickLabel(1000), tickLabel(1e6), tickLabel(2.5),
+	}
+	want := []string{
+		"0", "999", "1,000", "1,234,568", "-45,678",
+		"21.2", "1,235",
+		"950", "2.5", "3.6k", "36k", "1.10M",
+		"0", "1k", "1M", "2.5",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("formats (-want +got):\n%s", diff)
+	}
+	for _, tt := range []struct{ in, want float64 }{{0.3, 0.5}, {7, 10}, {13, 20}, {0, 1}} {
+		if got := niceStep(tt.in); got != tt.want {
+			t.Errorf("niceStep(%g) = %g, want %g", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestMicroParse(t *testing.T) {
+	out := `goos: linux
+goarch: amd64
+pkg: github.com/gorpcx/gorpcx/framing
+cpu: AMD EPYC
+BenchmarkNewline/read-2         	 1000000	      1050 ns/op	 975.24 MB/s	       0 B/op	       0 allocs/op
+PASS
+ok  	github.com/gorpcx/gorpcx/framing	1.2s
+goos: linux
+goarch: amd64
+pkg: github.com/gorpcx/gorpcx/session
+cpu: AMD EPYC
+BenchmarkCall-2   	  100000	     10500 ns/op	     512 B/op	       9 allocs/op
+`
+	var r microResult
+	r.parse([]byte(out))
+	if diff := cmp.Diff([]string{"goos: linux", "goarch: amd64", "cpu: AMD EPYC"}, r.header); diff != "" {
+		t.Errorf("header (-want +got):\n%s", diff)
+	}
+	type row struct{ pkg, name, ns, mbs, b, allocs string }
+	var got []row
+	for _, x := range r.rows {
+		got = append(got, row{x.pkg, x.name, x.metric("ns/op"), x.metric("MB/s"), x.metric("B/op"), x.metric("allocs/op")})
+	}
+	want := []row{
+		{"framing", "BenchmarkNewline/read-2", "1050", "975.24", "0", "0"},
+		{"session", "BenchmarkCall-2", "10500", "", "512", "9"},
+	}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(row{})); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+}
+
+func TestProc(t *testing.T) {
+	if _, err := cpuSeconds(os.Getpid()); err != nil {
+		t.Errorf("cpuSeconds: %v", err)
+	}
+	if rss, err := rssKiB(os.Getpid()); err != nil || rss <= 0 {
+		t.Errorf("rssKiB = %g, %v", rss, err)
+	}
+	if got := string(lastLine([]byte("a\n{\"x\":1}\n\n"))); got != `{"x":1}` {
+		t.Errorf("lastLine = %q", got)
+	}
+}
+
+// fakeHarness is a harness with made-up results for every server and
+// setting: throughput = base × speed, the idle memory given.
+func fakeHarness() *harness {
+	h := &harness{reps: 1, duration: time.Second, warmup: time.Second, payload: 16, out: "performance.md"}
+	for _, name := range defaultServers {
+		s, _ := findServer(name)
+		h.servers = append(h.servers, s)
+	}
+	h.settings = allSettings
+	speed := map[string]float64{rawName: 10, gorpcxName: 9, "sourcegraph": 2, "sourcegraph-async": 2.5, "jrpc2": 2.2, aiorpcxName: 0.4}
+	for _, st := range h.settings {
+		for _, s := range h.servers {
+			m := measurement{server: s.name, setting: st.name}
+			switch {
+			case st.batch > 0 && !s.batches:
+				continue
+			case st.idle > 0:
+				m.kibPerSession = 20 - speed[s.name]
+				m.load.Idle = st.idle
+			default:
+				m.load.RPS = 10000 * speed[s.name]
+				m.load.ItemsPerSec = m.load.RPS * float64(max(st.batch, 1))
+				m.load.P50us, m.load.P99us = 100/speed[s.name], 1000/speed[s.name]
+			}
+			h.results = append(h.results, m)
+		}
+	}
+	h.results = append(h.results, measurement{server: "jrpc2", setting: "c1d1", err: errors.New("boom | bang")})
+	return h
+}
+
+func TestGoals(t *testing.T) {
+	r := &report{h: fakeHarness()}
+	r.cells = medians(r.h.results)
+	type line struct {
+		setting, got string
+		met          bool
+	}
+	var got []line
+	for _, g := range r.goals() {
+		if g.met == nil {
+			t.Fatalf("goal %s not measured", g.setting)
+		}
+		got = append(got, line{g.setting, g.got, *g.met})
+	}
+	want := []line{
+		{"c64d8", "3.60 × sourcegraph-async, 0.90 × raw echo", true},
+		{"c1d64", "3.60 × sourcegraph-async", false},
+		{"c1d1, pinned", "0.90 × raw echo; 1.1 µs added per round trip", true},
+		{"c1000d1", "0.90 × raw echo", true},
+		{"batch", "4.09 × jrpc2", true},
+		{"p99 latency at c64d8", "gorpcx 111 µs; lowest peer sourcegraph-async 400 µs", true},
+		{"idle memory at 10,000 sessions", "11.0 KiB", true},
+		{"aiorpcX", "22.5 × aiorpcX", true},
+	}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(line{})); diff != "" {
+		t.Errorf("goals (-want +got):\n%s", diff)
+	}
+}
+
+func TestPageAndChart(t *testing.T) {
+	h := fakeHarness()
+	h.notes = []string{"a note."}
+	r := &report{h: h, m: machineInfo{cpus: 2, model: "Test CPU", goVer: "go1.26", date: time.Unix(0, 0).UTC()}, cells: medians(h.results)}
+	page := r.page()
+	for _, want := range []string{
+		"The load generator and the server share the machine's 2 CPUs",
+		"![Requests per second and idle memory per session, by server and setting](performance.svg)",
+		"| **gorpcx** | 90,000 (0.90) |",
+		"| sourcegraph | 20,000 (0.20) | 20,000 (0.20) | 20,000 (0.20) | 20,000 (0.20) | no batches |",
+		"| jrpc2 | 22,000 (0.22) |",
+		`boom \| bang`,
+		"- a note.",
+		"## Micro-benchmarks",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	d := xml.NewDecoder(strings.NewReader(r.chart()))
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("chart is not well-formed XML: %v", err)
+		}
+	}
+}

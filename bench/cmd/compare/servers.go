@@ -1,0 +1,89 @@
+package main
+
+import (
+	"path/filepath"
+)
+
+// A server is one of the servers compared.
+type server struct {
+	name    string // label in the tables and in the loadgen's output
+	title   string // what it is, for the page
+	batches bool   // it answers JSON-RPC batches
+	python  bool   // it needs Python's aiorpcX
+	// command returns the program and arguments that start it, given
+	// the directory of the built binaries.
+	command func(h *harness) []string
+}
+
+// rawName and gorpcxName are the servers the goals compare against.
+const (
+	rawName     = "raw-echo"
+	gorpcxName  = "gorpcx"
+	aiorpcxName = "aiorpcx"
+)
+
+// goPeers are the Go libraries gorpcx competes with.
+var goPeers = []string{"sourcegraph", "sourcegraph-async", "jrpc2"}
+
+// allServers lists every server the harness knows, in table order;
+// defaultServers those compared unless -servers says otherwise.
+var (
+	allServers = []server{
+		{name: rawName, title: "raw newline echo by byte scanning, no JSON parsing (the ceiling)", batches: true,
+			command: func(h *harness) []string { return []string{h.bin("rawecho")} }},
+		{name: gorpcxName, title: "gorpcx, the default settings of examples/interop-server (max sessions raised to 20,000)", batches: true,
+			command: func(h *harness) []string { return []string{h.bin("gorpcx"), "-max-sessions", "20000"} }},
+		{name: "gorpcx-func", title: "gorpcx with echo adapted by session.MustFunc, as interop-server registers it", batches: true,
+			command: func(h *harness) []string { return []string{h.bin("gorpcx"), "-func", "-max-sessions", "20000"} }},
+		{name: "sourcegraph", title: "github.com/sourcegraph/jsonrpc2, plain object stream, serial handler",
+			command: func(h *harness) []string { return []string{h.bin("sourcegraph")} }},
+		{name: "sourcegraph-async", title: "github.com/sourcegraph/jsonrpc2, plain object stream, jsonrpc2.AsyncHandler",
+			command: func(h *harness) []string { return []string{h.bin("sourcegraph"), "-async"} }},
+		{name: "jrpc2", title: "github.com/creachadair/jrpc2, channel.Line, default options", batches: true,
+			command: func(h *harness) []string { return []string{h.bin("jrpc2")} }},
+		{name: aiorpcxName, title: "Python aiorpcX (Debian's python3-aiorpcx), RPCSession at its defaults", batches: true, python: true,
+			command: func(h *harness) []string {
+				return []string{h.python, filepath.Join(h.benchDir, "aiorpcx_echo.py")}
+			}},
+	}
+	defaultServers = []string{rawName, gorpcxName, "sourcegraph", "sourcegraph-async", "jrpc2", aiorpcxName}
+)
+
+// A setting is one load (or the idle-memory test).
+type setting struct {
+	name         string
+	title        string
+	conns, depth int
+	batch        int  // requests per batch, 0 for none
+	pinned       bool // server and load generator on CPU 0 only
+	idle         int  // idle sessions held, for the memory test
+}
+
+// allSettings lists the settings in table order.
+var allSettings = []setting{
+	{name: "c1d1", title: "1 connection, 1 request in flight, server and load generator pinned together to CPU 0 (taskset -c 0)", conns: 1, depth: 1, pinned: true},
+	{name: "c1d64", title: "1 connection, 64 requests in flight (pipelined)", conns: 1, depth: 64},
+	{name: "c64d8", title: "64 connections, 8 requests in flight each", conns: 64, depth: 8},
+	{name: "c1000d1", title: "1,000 connections, 1 request in flight each", conns: 1000, depth: 1},
+	{name: "batch", title: "4 connections, 4 batches of 100 requests in flight each", conns: 4, depth: 4, batch: 100},
+	{name: "idle1k", title: "1,000 idle sessions (each made one echo call), server RSS growth per session", idle: 1000},
+	{name: "idle10k", title: "10,000 idle sessions, server RSS growth per session", idle: 10000},
+}
+
+func findServer(name string) (server, bool) {
+	for _, s := range allServers {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return server{}, false
+}
+
+func findSetting(name string) (setting, bool) {
+	for _, s := range allSettings {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return setting{}, false
+}

@@ -1,0 +1,99 @@
+// Gorpcx is the gorpcx server of the benchmarks: echo(value) -> value
+// over newline-delimited JSON-RPC 2.0, with the default settings of
+// examples/interop-server. Every protection stays on: the 1,000,000-byte
+// message limit, 20 requests processed at once per session, the 30 s
+// processing timeout, the send timeout and write buffer cap, and cost
+// accounting with aiorpcX's limits. The only setting changed from a
+// default is the limit of sessions held at once, given by -max-sessions
+// (the default 1,000 would refuse the benchmark's 10,000 idle sessions).
+//
+// The echo method is a session.HandlerFunc, in a session.Methods table,
+// that decodes the params into []json.RawMessage and returns the first
+// element unchanged; with -func it is instead the ordinary Go function
+// func(value json.RawMessage) json.RawMessage adapted by session.MustFunc,
+// exactly as interop-server registers it.
+//
+// Usage:
+//
+//	gorpcx [-addr 127.0.0.1:0] [-max-sessions 1000] [-func] [-log info]
+//
+// The first line on standard output is "listening on HOST:PORT". Logs go
+// to standard error. It serves until SIGINT or SIGTERM, then shuts down
+// gracefully (for up to a second).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/sourcegraph/jsonrpc2"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/gorpcx/gorpcx/framing"
+	"github.com/gorpcx/gorpcx/protocol"
+	"github.com/gorpcx/gorpcx/server"
+	"github.com/gorpcx/gorpcx/session"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "listen `address`")
+	maxSessions := flag.Int("max-sessions", server.DefaultMaxSessions, "sessions held at once")
+	useFunc := flag.Bool("func", false, "register echo with session.MustFunc, as interop-server does")
+	level := flag.String("log", "info", "log level: debug, info, warn or error")
+	flag.Parse()
+	lvl, err := zapcore.ParseLevel(*level)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gorpcx:", err)
+		os.Exit(2)
+	}
+	enc := zap.NewDevelopmentEncoderConfig()
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	logger := zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.Lock(os.Stderr), lvl))
+	defer func() { _ = logger.Sync() }()
+
+	var echo session.Handler = session.HandlerFunc(echoRaw)
+	if *useFunc {
+		echo = session.MustFunc(func(value json.RawMessage) json.RawMessage { return value }, "value")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	srv := &server.Server{
+		Address: *addr,
+		Framer:  framing.Newline{Max: framing.DefaultMax},
+		Options: session.Options{
+			Handler:           session.Methods{"echo": echo},
+			Dialect:           protocol.V2,
+			Concurrency:       session.DefaultConcurrency,
+			ProcessingTimeout: session.DefaultProcessingTimeout,
+		},
+		MaxSessions: *maxSessions,
+		Logger:      logger,
+	}
+	if err := srv.Listen(ctx); err != nil {
+		logger.Error("cannot listen", zap.Error(err))
+		os.Exit(1)
+	}
+	fmt.Printf("listening on %s\n", srv.Addr())
+
+	<-ctx.Done()
+	_ = srv.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+}
+
+// echoRaw answers echo(value) with value, as it was sent.
+func echoRaw(_ context.Context, req *jsonrpc2.Request) (any, error) {
+	var params []json.RawMessage
+	if req.Params == nil || json.Unmarshal(*req.Params, &params) != nil || len(params) != 1 {
+		return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidParams, Message: "echo takes one value"}
+	}
+	return params[0], nil
+}
