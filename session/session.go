@@ -131,7 +131,9 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 	if s.peer != "" {
 		fields = append(fields, zap.String("peer", s.peer))
 	}
-	s.log = logger.With(fields...)
+	// WithLazy: the fields are encoded at the first log line, so a
+	// session that never logs holds no encoded copy of them.
+	s.log = logger.WithLazy(fields...)
 	s.notFull.L = &s.mu
 	s.queue.queue = true
 	s.base = s.cfg.concurrency

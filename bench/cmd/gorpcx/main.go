@@ -15,7 +15,7 @@
 //
 // Usage:
 //
-//	gorpcx [-addr 127.0.0.1:0] [-max-sessions 1000] [-func] [-log info]
+//	gorpcx [-addr 127.0.0.1:0] [-max-sessions 1000] [-func] [-log info] [-cpuprofile F] [-memprofile F]
 //
 // The first line on standard output is "listening on HOST:PORT". Logs go
 // to standard error. It serves until SIGINT or SIGTERM, then shuts down
@@ -29,6 +29,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -47,7 +49,31 @@ func main() {
 	maxSessions := flag.Int("max-sessions", server.DefaultMaxSessions, "sessions held at once")
 	useFunc := flag.Bool("func", false, "register echo with session.MustFunc, as interop-server does")
 	level := flag.String("log", "info", "log level: debug, info, warn or error")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to `file` until shutdown")
+	memProfile := flag.String("memprofile", "", "write a heap profile to `file` at shutdown")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gorpcx:", err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "gorpcx:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		defer func() {
+			f, err := os.Create(*memProfile)
+			if err == nil {
+				runtime.GC()
+				_ = pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}()
+	}
 	lvl, err := zapcore.ParseLevel(*level)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gorpcx:", err)
@@ -83,6 +109,19 @@ func main() {
 	fmt.Printf("listening on %s\n", srv.Addr())
 
 	<-ctx.Done()
+	if *memProfile != "" {
+		// The heap of the live sessions, before they are closed.
+		if f, err := os.Create(*memProfile); err == nil {
+			runtime.GC()
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Fprintf(os.Stderr, "memory: heap in use %d, heap idle %d, released %d, stacks %d, goroutines %d, sys %d\n",
+			ms.HeapInuse, ms.HeapIdle, ms.HeapReleased, ms.StackInuse, runtime.NumGoroutine(), ms.Sys)
+		*memProfile = ""
+	}
 	_ = srv.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
