@@ -39,6 +39,18 @@ var (
 // once.
 func (c *Conn) ReadMessage() ([]byte, error) { return c.r.ReadMessage() }
 
+// Buffered returns the number of bytes read from the connection and not
+// yet returned as messages: when it is 0, the next ReadMessage will wait
+// for the connection. A session uses it to hold its replies while a
+// burst of pipelined requests is still being read, and write them
+// together. Like ReadMessage, it is for the reading goroutine.
+func (c *Conn) Buffered() int {
+	if b, ok := c.r.(interface{ Buffered() int }); ok {
+		return b.Buffered()
+	}
+	return 0
+}
+
 // WriteMessage frames msg and writes it with one Write call. It returns
 // the framer's error if msg cannot be framed (nothing is written), or
 // the connection's error. After a failed Write every later write returns

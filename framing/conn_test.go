@@ -400,3 +400,31 @@ func TestBitcoinStreamWriteErrorIsSticky(t *testing.T) {
 		t.Errorf("Close: %v, closed %v", err, rc.closed)
 	}
 }
+
+func TestConnBuffered(t *testing.T) {
+	for _, f := range []Framer{Newline{}, LengthPrefixed{}} {
+		var wire []byte
+		for _, m := range []string{"one", "two"} {
+			var err error
+			if wire, err = f.AppendFrame(wire, []byte(m)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := NewStream(f, &recordConn{r: bytes.NewReader(wire)})
+		if got := c.Buffered(); got != 0 {
+			t.Errorf("%T: Buffered before reading = %d", f, got)
+		}
+		if _, err := c.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := c.Buffered(), len(wire)/2; got != want {
+			t.Errorf("%T: Buffered after one message = %d, want %d", f, got, want)
+		}
+		if _, err := c.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Buffered(); got != 0 {
+			t.Errorf("%T: Buffered after both = %d", f, got)
+		}
+	}
+}

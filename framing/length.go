@@ -87,3 +87,6 @@ func (lr *lengthReader) ReadMessage() ([]byte, error) {
 	b.r += n
 	return msg, nil
 }
+
+// Buffered returns the bytes read and not yet returned as messages.
+func (r *lengthReader) Buffered() int { return r.in.buffered() }

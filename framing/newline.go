@@ -109,3 +109,6 @@ func (nr *newlineReader) ReadMessage() ([]byte, error) {
 func (nr *newlineReader) tooLarge() error {
 	return &TooLargeError{Limit: nr.max, Size: -1}
 }
+
+// Buffered returns the bytes read and not yet returned as messages.
+func (r *newlineReader) Buffered() int { return r.in.buffered() }

@@ -37,6 +37,9 @@ type incoming struct {
 	// answered is set by whoever answers first: the handler's return or
 	// the processing timeout.
 	answered atomic.Bool
+
+	// inBurst: read during a burst, whose replies wait for this one.
+	inBurst bool
 }
 
 // isNotification reports whether no reply is owed: a JSON-RPC
@@ -63,6 +66,14 @@ func (s *Session) acceptRequest(it *protocol.Item, br *batchReply) {
 // stopped taking new ones.
 func (s *Session) accept(in *incoming) {
 	s.mu.Lock()
+	if !s.stopReading && s.queue.len >= s.cfg.maxQueued && s.bursting {
+		// Waiting for room: what the burst produced so far goes out now,
+		// and the rest of it is dispatched as a burst of its own.
+		s.mu.Unlock()
+		s.endBurst()
+		s.beginBurst()
+		s.mu.Lock()
+	}
 	for !s.stopReading && s.queue.len >= s.cfg.maxQueued {
 		s.notFull.Wait()
 	}
@@ -70,6 +81,10 @@ func (s *Session) accept(in *incoming) {
 		s.mu.Unlock()
 		s.log.Debug("ignoring request while closing", in.what())
 		return
+	}
+	if s.bursting {
+		in.inBurst = true
+		s.burstLeft++
 	}
 	if in.batch != nil {
 		in.batch.hold()
@@ -343,6 +358,7 @@ func (s *Session) answered(in *incoming) {
 	if in.batch != nil {
 		in.batch.release(true)
 	}
+	s.burstAnswered(in)
 }
 
 func (s *Session) checkDrainedLocked() {
@@ -430,6 +446,7 @@ func (s *Session) expire() {
 		if in.batch != nil {
 			in.batch.release(true)
 		}
+		s.burstAnswered(in)
 	}
 }
 

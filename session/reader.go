@@ -13,6 +13,7 @@ import (
 // readLoop reads and dispatches messages until the stream fails. It
 // returns io.EOF when the peer closed cleanly.
 func (s *Session) readLoop() error {
+	buffered, _ := s.stream.(interface{ Buffered() int })
 	for {
 		msg, err := s.stream.ReadMessage()
 		if err != nil {
@@ -21,6 +22,9 @@ func (s *Session) readLoop() error {
 				s.countError(fe.CostHint())
 				if !fe.Fatal() {
 					s.log.Warn("dropping message", zap.Error(err))
+					if buffered == nil || buffered.Buffered() == 0 {
+						s.endBurst()
+					}
 					continue
 				}
 				s.log.Warn("framing error, closing", zap.Error(err))
@@ -32,6 +36,12 @@ func (s *Session) readLoop() error {
 			return err
 		}
 		s.received(len(msg))
+		// More messages already read: hold the replies until the burst
+		// has been dispatched, then write them together.
+		more := buffered != nil && buffered.Buffered() > 0
+		if more {
+			s.beginBurst()
+		}
 		if ce := s.log.Check(zap.DebugLevel, "received message"); ce != nil {
 			ce.Write(zap.ByteString("message", clipBytes(msg)))
 		}
@@ -42,9 +52,12 @@ func (s *Session) readLoop() error {
 		m, err := s.codec.Decode(buf)
 		if err != nil {
 			s.protocolError(err, nil)
-			continue
+		} else {
+			s.dispatch(m)
 		}
-		s.dispatch(m)
+		if !more {
+			s.endBurst()
+		}
 	}
 }
 

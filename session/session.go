@@ -67,6 +67,12 @@ type Session struct {
 	expiry      *time.Timer
 	drained     chan struct{} // closed when unanswered becomes empty, if waited for
 	stopReading bool          // graceful close: new requests are ignored
+	burstLeft   int           // requests of the current burst not yet answered
+	burstEnded  bool          // the reader has dispatched the whole burst
+	burstTimer  *time.Timer
+
+	// bursting is the reader's own: it is dispatching a burst.
+	bursting bool
 
 	wg sync.WaitGroup // every goroutine of the session but the reader
 
@@ -365,6 +371,8 @@ func (s *Session) run() {
 		cause = s.readMessages()
 	} else {
 		cause = s.readLoop()
+		s.endBurst()
+		s.w.uncork()
 	}
 	// Pending calls can never be answered now.
 	s.recordCause(cause)
@@ -387,6 +395,11 @@ func (s *Session) run() {
 	if s.idleT != nil {
 		s.idleT.Stop()
 	}
+	s.mu.Lock()
+	if s.burstTimer != nil {
+		s.burstTimer.Stop()
+	}
+	s.mu.Unlock()
 	s.w.stop()
 	s.log.Debug("session ended", zap.Error(s.Err()))
 	if s.onClose != nil {

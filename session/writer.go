@@ -28,6 +28,7 @@ type writer struct {
 	scratch  [][]byte
 	bytes    int // queued and not yet written
 	flushing bool
+	corked   bool // the reader is in a burst: queue, do not write yet
 	err      error
 	seq      uint64 // messages queued so far
 	written  uint64 // messages written so far
@@ -71,22 +72,55 @@ func (w *writer) send(buf *buffer, flush bool) error {
 	w.queue = append(w.queue, buf)
 	w.bytes += n
 	w.seq++
-	if w.flushing {
+	if w.flushing || w.corked {
 		w.mu.Unlock()
 		return nil
 	}
 	w.flushing = true
 	if !flush {
-		w.mu.Unlock()
-		w.s.wg.Add(1)
-		go func() {
-			defer w.s.wg.Done()
-			w.mu.Lock()
-			w.flushLocked()
-		}()
+		w.flushAsyncLocked()
 		return nil
 	}
 	return w.flushLocked()
+}
+
+// flushAsyncLocked writes the queue on a goroutine of its own. Called
+// with mu held and flushing set; returns with mu released.
+func (w *writer) flushAsyncLocked() {
+	w.mu.Unlock()
+	w.s.wg.Add(1)
+	go func() {
+		defer w.s.wg.Done()
+		w.mu.Lock()
+		w.flushLocked()
+	}()
+}
+
+// cork holds the messages sent from now on in the queue, unwritten,
+// until uncork. The reader corks while it dispatches a burst of
+// pipelined requests that arrived together, so that their replies go
+// out together, in one write, instead of one write each.
+func (w *writer) cork() {
+	w.mu.Lock()
+	w.corked = true
+	w.mu.Unlock()
+}
+
+// uncork ends a burst: what was queued meanwhile is written, on a
+// goroutine of its own, since the reader must never block on a write.
+func (w *writer) uncork() {
+	w.mu.Lock()
+	if !w.corked {
+		w.mu.Unlock()
+		return
+	}
+	w.corked = false
+	if w.flushing || len(w.queue) == 0 || w.err != nil {
+		w.mu.Unlock()
+		return
+	}
+	w.flushing = true
+	w.flushAsyncLocked()
 }
 
 // flushLocked writes until the queue is empty. Called with mu held and
