@@ -2,18 +2,18 @@ package session
 
 import "time"
 
-// burstWait is the longest a burst's replies are held for its slowest
-// request: past it, the replies ready so far are written, so that one
-// slow handler never delays the others by more than this.
-const burstWait = 200 * time.Microsecond
+// defaultBurstWait is the longest a burst's replies are held for its
+// slowest request: past it, the replies ready so far are written, so
+// that one slow handler never delays the others by more than this.
+const defaultBurstWait = 200 * time.Microsecond
 
 // A burst is a run of messages that arrived together: the reader found
 // the next one already buffered after each. Replies to a burst's
 // requests are held (the writer is corked) until every request of the
-// burst has been answered, or burstWait after the reader dispatched the
-// last of them, and then written together: pipelining peers get one
-// write for many replies instead of one write each, and send their next
-// requests together too.
+// burst has been answered, or Session.burstWait (defaultBurstWait) after
+// the reader dispatched the last of them, and then written together:
+// pipelining peers get one write for many replies instead of one write
+// each, and send their next requests together too.
 
 // beginBurst corks the writer; called by the reader before dispatching
 // a message that has more behind it.
@@ -40,9 +40,9 @@ func (s *Session) endBurst() {
 	}
 	s.burstEnded = true
 	if s.burstTimer == nil {
-		s.burstTimer = time.AfterFunc(burstWait, s.burstTimeout)
+		s.burstTimer = time.AfterFunc(s.burstWait, s.burstTimeout)
 	} else {
-		s.burstTimer.Reset(burstWait)
+		s.burstTimer.Reset(s.burstWait)
 	}
 	s.mu.Unlock()
 }

@@ -70,6 +70,7 @@ type Session struct {
 	burstLeft   int           // requests of the current burst not yet answered
 	burstEnded  bool          // the reader has dispatched the whole burst
 	burstTimer  *time.Timer
+	burstWait   time.Duration // defaultBurstWait; tests change it
 
 	// bursting is the reader's own: it is dispatching a burst.
 	bursting bool
@@ -122,6 +123,8 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 		done:    make(chan struct{}),
 		quit:    make(chan struct{}),
 		start:   time.Now(),
+
+		burstWait: defaultBurstWait,
 	}
 	if s.parent == nil {
 		s.parent = context.Background()
