@@ -38,11 +38,12 @@ func (l LengthPrefixed) max() int {
 }
 
 // AppendFrame appends the length of msg and msg to dst and returns the
-// extended buffer. If msg is over the limit it returns a [*TooLargeError]
-// and dst unchanged.
+// extended buffer. Max does not apply (it limits what is read); a msg
+// longer than the 4-byte length can say (4 GiB − 1) gets a
+// [*TooLargeError] and dst unchanged.
 func (l LengthPrefixed) AppendFrame(dst, msg []byte) ([]byte, error) {
-	if lim := l.max(); over(int64(len(msg)), lim) {
-		return dst, &TooLargeError{Limit: lim, Size: int64(len(msg))}
+	if int64(len(msg)) > math.MaxUint32 {
+		return dst, &TooLargeError{Limit: math.MaxUint32, Size: int64(len(msg))}
 	}
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(msg)))
 	return append(dst, msg...), nil

@@ -150,8 +150,8 @@ func TestLengthPrefixedAppendFrame(t *testing.T) {
 		{name: "plain", msg: "hello", want: lp(5, "hello")},
 		{name: "newline", msg: "a\nb", want: lp(3, "a\nb")},
 		{name: "exactly max", max: 5, msg: "12345", want: lp(5, "12345")},
-		{name: "over max", max: 5, msg: "123456", wantErr: "framing: message of 6 bytes over the limit of 5 bytes"},
-		{name: "over default", msg: strings.Repeat("z", DefaultMax+1), wantErr: "framing: message of 1000001 bytes over the limit of 1000000 bytes"},
+		{name: "over max: Max limits reading only", max: 5, msg: "123456", want: lp(6, "123456")},
+		{name: "over default", msg: strings.Repeat("z", DefaultMax+1), want: lp(DefaultMax+1, strings.Repeat("z", DefaultMax+1))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

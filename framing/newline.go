@@ -26,6 +26,10 @@ var ErrNewlineInMessage = errors.New("framing: message contains a newline")
 // normally. A reader holds at most Max bytes plus one read buffer
 // (4 KiB), whatever the peer sends.
 //
+// Max limits what is read, not what is written: as in aiorpcX, how much
+// a peer accepts is the peer's business, and a session bounds its own
+// replies with its response size limit.
+//
 // A Newline is a configuration value, safe for concurrent use.
 type Newline struct {
 	Max int
@@ -34,12 +38,9 @@ type Newline struct {
 func (n Newline) max() int { return limit(n.Max, DefaultMax) }
 
 // AppendFrame appends msg and a '\n' to dst and returns the extended
-// buffer. If msg contains a newline it returns [ErrNewlineInMessage]; if
-// msg is over the limit, a [*TooLargeError]; in both cases dst unchanged.
+// buffer. Max does not apply (it limits what is read). If msg contains a
+// newline it returns [ErrNewlineInMessage] and dst unchanged.
 func (n Newline) AppendFrame(dst, msg []byte) ([]byte, error) {
-	if lim := n.max(); over(int64(len(msg)), lim) {
-		return dst, &TooLargeError{Limit: lim, Size: int64(len(msg))}
-	}
 	if bytes.IndexByte(msg, '\n') >= 0 {
 		return dst, ErrNewlineInMessage
 	}

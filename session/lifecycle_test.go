@@ -227,3 +227,28 @@ func TestAbortIsImmediateAndIdempotent(t *testing.T) {
 		t.Errorf("Wait = %v", err)
 	}
 }
+
+// The framer's limit bounds what the session reads, not what it sends.
+func TestSendingOverOwnReadLimit(t *testing.T) {
+	got := make(chan int, 1)
+	h := HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+		got <- len(*req.Params)
+		return nil, nil
+	})
+	a, b := net.Pipe()
+	srv := New(framing.NewStream(framing.Newline{}, a), &Options{Handler: h})
+	cli := New(framing.NewStream(framing.Newline{Max: 100}, b), &Options{Side: Client})
+	defer srv.Abort()
+	defer cli.Abort()
+	big := []string{strings.Repeat("x", 500)}
+	if err := cli.Notify(context.Background(), "big", big); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-got; n != 504 {
+		t.Errorf("server got %d bytes of params", n)
+	}
+	if err := cli.Notify(context.Background(), "small", []int{1}); err != nil {
+		t.Errorf("session broken after a large message: %v", err)
+	}
+	<-got
+}
