@@ -274,6 +274,10 @@ func (s *Session) abort(cause error) {
 	s.abortOne.Do(func() {
 		c := s.Err()
 		s.endCalls(c)
+		// Nothing more is written, not even the replies of the handlers
+		// cancelled below.
+		s.w.fail(c)
+		_ = s.stream.Close()
 		close(s.quit)
 		s.mu.Lock()
 		s.stopReading = true
@@ -282,8 +286,6 @@ func (s *Session) abort(cause error) {
 		}
 		s.notFull.Broadcast()
 		s.mu.Unlock()
-		s.w.fail(c)
-		_ = s.stream.Close()
 	})
 }
 

@@ -11,7 +11,9 @@ type Stats struct {
 	// Start is when the session was made.
 	Start time.Time
 	// RecvCount and RecvBytes count the messages and their bytes read
-	// (without framing); SendCount and SendBytes those written.
+	// (without framing); SendCount and SendBytes those written, counted
+	// once their write has returned (so a peer may read a reply a moment
+	// before it is counted).
 	RecvCount, RecvBytes uint64
 	SendCount, SendBytes uint64
 	// LastRecv and LastSend are the times of the last message each way
