@@ -1,0 +1,190 @@
+// Interop-server is a JSON-RPC server with a fixed set of methods, so that
+// any peer (the Python aiorpcX library, nc, a load generator, another
+// implementation) can be tested against gorpcx over a real socket.
+//
+// Run it with
+//
+//	go run ./examples/interop-server [flags]
+//
+// The first line it prints on standard output is exactly
+// "listening on HOST:PORT", with the port it got. It serves until SIGINT
+// or SIGTERM, then stops listening, lets the requests in flight finish
+// (for up to 5 seconds), closes every session and exits 0. Logs go to
+// standard error.
+//
+// Flags (every one has a default):
+//
+//	-addr                listen address (127.0.0.1:0; port 0 picks a free port)
+//	-protocol            v2, v1, loose or auto (v2)
+//	-framing             newline or length, a 4-byte big-endian length prefix (newline)
+//	-max-message         largest incoming message in bytes (1000000); over it the
+//	                     message is dropped (newline framing re-synchronises at the
+//	                     next newline; length-prefix framing closes the connection).
+//	                     Outgoing messages have no limit.
+//	-concurrency         requests one session processes at once (20)
+//	-processing-timeout  a request still running after this gets -102 "server
+//	                     busy" (30s; 0 switches it off)
+//	-log                 debug, info, warn or error (info)
+//
+// Methods (params positional, or named where names are given):
+//
+//	echo          [value] or {"value": v}   value, unchanged
+//	add           [a, b] or {"a": a, "b": b} a + b (exact for integers that fit 64 bits)
+//	sleep         [seconds]                  true, after sleeping 0 to 60 seconds
+//	fail          [code, message]            an error with that code and message
+//	notify_back   [method, params]           notifies the caller, then true
+//	request_back  [method, params]           calls the caller, returns its answer
+//	bye           []                         "bye", then closes the connection
+//	stats         []                         {"recv_count", "send_count", "errors"}
+//
+// Params of the wrong number, names or types get -32602 with a message
+// naming the method, an unknown method -32601. Requests of one session
+// are handled concurrently, up to -concurrency at once.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/gorpcx/gorpcx/framing"
+	"github.com/gorpcx/gorpcx/protocol"
+	"github.com/gorpcx/gorpcx/server"
+	"github.com/gorpcx/gorpcx/session"
+)
+
+// shutdownGrace is how long requests in flight may run after a signal.
+const shutdownGrace = 5 * time.Second
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// config is the parsed command line.
+type config struct {
+	addr              string
+	dialect           protocol.Dialect
+	framer            framing.Framer
+	concurrency       int
+	processingTimeout time.Duration
+	level             zapcore.Level
+}
+
+// parseFlags parses the command line; errors are printed to stderr.
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("interop-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:0", "listen `address`; port 0 picks a free port")
+	proto := fs.String("protocol", "v2", "JSON-RPC dialect: v2, v1, loose or auto")
+	frame := fs.String("framing", "newline", "message framing: newline or length")
+	maxMessage := fs.Int("max-message", framing.DefaultMax, "largest incoming message in `bytes`")
+	concurrency := fs.Int("concurrency", session.DefaultConcurrency, "requests one session processes at once")
+	timeout := fs.Duration("processing-timeout", session.DefaultProcessingTimeout, "`duration` after which a running request gets -102 (0: never)")
+	level := fs.String("log", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	fail := func(format string, a ...any) (*config, error) {
+		err := fmt.Errorf(format, a...)
+		fmt.Fprintln(stderr, "interop-server:", err)
+		fs.Usage()
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return fail("unexpected arguments: %q", fs.Args())
+	}
+	cfg := &config{addr: *addr, concurrency: *concurrency, processingTimeout: *timeout}
+	var err error
+	if cfg.dialect, err = protocol.ParseDialect(*proto); err != nil {
+		return fail("-protocol: %v", err)
+	}
+	if *maxMessage < 1 {
+		return fail("-max-message must be at least 1, not %d", *maxMessage)
+	}
+	switch *frame {
+	case "newline":
+		cfg.framer = framing.Newline{Max: *maxMessage}
+	case "length":
+		cfg.framer = framing.LengthPrefixed{Max: *maxMessage}
+	default:
+		return fail("-framing must be newline or length, not %q", *frame)
+	}
+	if cfg.concurrency < 1 {
+		return fail("-concurrency must be at least 1, not %d", cfg.concurrency)
+	}
+	if cfg.processingTimeout <= 0 {
+		cfg.processingTimeout = -1 // off
+	}
+	switch *level {
+	case "debug", "info", "warn", "error":
+		cfg.level, _ = zapcore.ParseLevel(*level)
+	default:
+		return fail("-log must be debug, info, warn or error, not %q", *level)
+	}
+	return cfg, nil
+}
+
+// newLogger returns a human-readable logger writing to w at level.
+func newLogger(level zapcore.Level, w io.Writer) *zap.Logger {
+	enc := zap.NewDevelopmentEncoderConfig()
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.Lock(zapcore.AddSync(w)), level)
+	return zap.New(core)
+}
+
+// run serves until SIGINT or SIGTERM and returns the exit status: 0
+// after a shutdown, 1 if it could not listen, 2 for a bad command line.
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	log := newLogger(cfg.level, stderr)
+	defer func() { _ = log.Sync() }()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	srv := &server.Server{
+		Address: cfg.addr,
+		Framer:  cfg.framer,
+		Options: session.Options{
+			Handler:           methods,
+			Dialect:           cfg.dialect,
+			Concurrency:       cfg.concurrency,
+			ProcessingTimeout: cfg.processingTimeout,
+		},
+		Logger: log,
+	}
+	if err := srv.Listen(ctx); err != nil {
+		log.Error("cannot listen", zap.String("address", cfg.addr), zap.Error(err))
+		return 1
+	}
+	fmt.Fprintf(stdout, "listening on %s\n", srv.Addr())
+
+	<-ctx.Done()
+	stop()
+	log.Info("signal received; shutting down", zap.Int("sessions", srv.SessionCount()))
+	if err := srv.Close(); err != nil {
+		log.Warn("closing the listener", zap.Error(err))
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("requests still running were aborted", zap.Duration("after", shutdownGrace))
+	}
+	log.Info("stopped")
+	return 0
+}
