@@ -193,6 +193,7 @@ func (s *Session) SendBatch(ctx context.Context, b *Batch) error {
 		s.pending[id] = &call{batch: bc, index: i}
 	}
 	s.pmu.Unlock()
+	s.handOffNow(ctx)
 	start := time.Now()
 	if err := s.w.send(buf, true); err != nil {
 		s.forgetBatch(bc)

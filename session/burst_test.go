@@ -83,3 +83,30 @@ func TestBurstSlowRequestDoesNotHoldOthers(t *testing.T) {
 		t.Errorf("second reply %s", got)
 	}
 }
+
+// A request that arrives alone is served on the reader goroutine; if it
+// takes long, reading goes on elsewhere: a request sent after it is
+// answered while it still runs.
+func TestInlineRequestHandsOffReading(t *testing.T) {
+	release := make(chan struct{})
+	h := Methods{
+		"slow": HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+			<-release
+			return "slow", nil
+		}),
+		"fast": HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) { return "fast", nil }),
+	}
+	s, peer := newRawPeer(t, &Options{Handler: h})
+	peer.send(`{"jsonrpc":"2.0","id":1,"method":"slow"}`)
+	waitFor(t, "the slow request to run", func() bool { return s.Stats().Running == 1 })
+	for i := range 3 {
+		peer.send(`{"jsonrpc":"2.0","id":2,"method":"fast"}`)
+		if got := peer.recv(); got != `{"jsonrpc":"2.0","result":"fast","id":2}` {
+			t.Fatalf("fast request %d: got %s", i, got)
+		}
+	}
+	close(release)
+	if got := peer.recv(); got != `{"jsonrpc":"2.0","result":"slow","id":1}` {
+		t.Errorf("got %s", got)
+	}
+}

@@ -75,6 +75,7 @@ func (s *Session) Call(ctx context.Context, method string, params, result any) e
 		callPool.Put(c)
 		return s.callErr()
 	}
+	s.handOffNow(ctx)
 	start := time.Now()
 	if err := s.w.send(buf, true); err != nil {
 		s.forget(id, c)

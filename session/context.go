@@ -43,8 +43,14 @@ func (in *incoming) Err() error {
 // Value returns the session for the session key, else the value from
 // Options.Context.
 func (in *incoming) Value(key any) any {
-	if _, ok := key.(sessionKey); ok {
+	switch key.(type) {
+	case sessionKey:
 		return in.s
+	case inlineKey:
+		if in.inline {
+			return in
+		}
+		return nil
 	}
 	return in.s.parent.Value(key)
 }

@@ -40,6 +40,8 @@ type incoming struct {
 
 	// inBurst: read during a burst, whose replies wait for this one.
 	inBurst bool
+	// inline: served by the reader goroutine itself (see inline.go).
+	inline bool
 }
 
 // isNotification reports whether no reply is owed: a JSON-RPC

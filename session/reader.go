@@ -52,8 +52,8 @@ func (s *Session) readLoop() error {
 		m, err := s.codec.Decode(buf)
 		if err != nil {
 			s.protocolError(err, nil)
-		} else {
-			s.dispatch(m)
+		} else if s.dispatch(m) {
+			return errHandedOff
 		}
 		if !more {
 			s.endBurst()
@@ -62,9 +62,11 @@ func (s *Session) readLoop() error {
 }
 
 // dispatch routes the items of one message: responses to the calls
-// waiting for them, requests and notifications to the queue, invalid
-// items to their error replies.
-func (s *Session) dispatch(m protocol.Message) {
+// waiting for them, requests and notifications to the queue (or served
+// at once, see inline.go), invalid items to their error replies. It
+// reports whether the reading was handed over to another goroutine
+// while it served a request.
+func (s *Session) dispatch(m protocol.Message) (handedOff bool) {
 	var br *batchReply
 	var touched []*batchCall
 	if m.Batch && len(m.Items) > 0 && m.Items[0].Kind != protocol.KindResponse {
@@ -89,6 +91,11 @@ func (s *Session) dispatch(m protocol.Message) {
 			}
 			s.protocolError(it.Err, br)
 		default:
+			if !m.Batch && !s.bursting {
+				if served, off := s.tryInline(it); served {
+					return off
+				}
+			}
 			s.acceptRequest(it, br)
 		}
 	}
@@ -98,6 +105,7 @@ func (s *Session) dispatch(m protocol.Message) {
 	for _, bc := range touched {
 		bc.incomplete()
 	}
+	return false
 }
 
 // protocolError counts and logs a protocol violation and sends the

@@ -72,6 +72,10 @@ type Session struct {
 	burstTimer  *time.Timer
 	burstWait   time.Duration // defaultBurstWait; tests change it
 
+	// handOff is the timer of a request served inline (see inline.go).
+	handOff      *time.Timer
+	inlineBudget time.Duration
+
 	// bursting is the reader's own: it is dispatching a burst.
 	bursting bool
 
@@ -124,7 +128,8 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 		quit:    make(chan struct{}),
 		start:   time.Now(),
 
-		burstWait: defaultBurstWait,
+		burstWait:    defaultBurstWait,
+		inlineBudget: defaultInlineBudget,
 	}
 	if s.parent == nil {
 		s.parent = context.Background()
@@ -162,7 +167,8 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 	if s.cfg.idleTimeout > 0 {
 		s.idleT = time.AfterFunc(s.cfg.idleTimeout, s.checkIdle)
 	}
-	go s.run()
+	s.wg.Add(1)
+	go s.read()
 	return s
 }
 
@@ -368,17 +374,28 @@ func (s *Session) checkIdle() {
 	s.idleT.Reset(s.cfg.idleTimeout - since)
 }
 
-// run is the reader goroutine: it reads until the connection ends,
-// then tears the session down.
-func (s *Session) run() {
+// read is a reader goroutine: it reads until the connection ends, then
+// tears the session down, or until it hands the reading over to another
+// (see inline.go). Every reader goroutine is counted in wg.
+func (s *Session) read() {
 	var cause error
 	if s.msg != nil {
 		cause = s.readMessages()
 	} else {
 		cause = s.readLoop()
+		if cause == errHandedOff {
+			s.wg.Done()
+			return
+		}
 		s.endBurst()
 		s.w.uncork()
 	}
+	s.wg.Done()
+	s.teardown(cause)
+}
+
+// teardown ends the session after the reading ended with cause.
+func (s *Session) teardown(cause error) {
 	// Pending calls can never be answered now.
 	s.recordCause(cause)
 	s.endCalls(s.Err())
