@@ -13,7 +13,14 @@ const (
 
 	// minRead is the least free space a read is attempted with; below
 	// it the buffer is compacted or grown first.
-	minRead = 512
+	minRead = 128
+
+	// firstSize is the size of a reader's first buffer: small, since an
+	// idle connection keeps it. A read that fills the buffer doubles it
+	// for the next read, up to burstSize, so that a busy connection
+	// reads many messages at once.
+	firstSize = 512
+	burstSize = 64 << 10
 
 	// shrinkSize: a buffer grown past this size for one large message
 	// is released before the next message, so that a connection does
@@ -37,6 +44,7 @@ type inbuf struct {
 	buf  []byte
 	r, w int
 	err  error // read error to return once buffered bytes are used
+	full bool  // the last read filled the buffer: more may be waiting
 }
 
 func (b *inbuf) buffered() int { return b.w - b.r }
@@ -67,12 +75,13 @@ func (b *inbuf) fill(ceiling int) error {
 	if b.r == b.w {
 		b.r, b.w = 0, 0
 	}
-	if cap(b.buf)-b.w < minRead {
+	burst := b.full && cap(b.buf) < burstSize
+	if cap(b.buf)-b.w < minRead || burst {
 		if b.r > 0 {
 			b.w = copy(b.buf, b.buf[b.r:b.w])
 			b.r = 0
 		}
-		if cap(b.buf)-b.w < minRead {
+		if cap(b.buf)-b.w < minRead || burst {
 			b.grow(ceiling)
 		}
 	}
@@ -82,6 +91,7 @@ func (b *inbuf) fill(ceiling int) error {
 		if n < 0 || n > len(b.buf)-b.w {
 			return errBadRead
 		}
+		b.full = n == len(b.buf)-b.w
 		b.w += n
 		if err != nil {
 			if n > 0 {
@@ -99,7 +109,7 @@ func (b *inbuf) fill(ceiling int) error {
 
 // grow enlarges the buffer, doubling it, to at most ceiling.
 func (b *inbuf) grow(ceiling int) {
-	n := max(2*cap(b.buf), b.w+readSize)
+	n := max(2*cap(b.buf), b.w+minRead, firstSize)
 	if ceiling >= 0 && n > ceiling {
 		n = max(ceiling, b.w+1)
 	}

@@ -1,10 +1,12 @@
 package framing
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"testing"
+	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -104,5 +106,35 @@ func TestReadErrors(t *testing.T) {
 				t.Errorf("count %d: got %v, want errBadRead", n, err)
 			}
 		})
+	}
+}
+
+// A reader starts with a small buffer, which an idle connection keeps,
+// and doubles it while reads keep filling it, up to burstSize.
+func TestBufferAdaptsToTraffic(t *testing.T) {
+	line := []byte(`{"jsonrpc":"2.0","id":1,"method":"echo","params":["x"]}` + "\n")
+	// One message at a time, as a quiet connection delivers them.
+	r := Newline{}.NewReader(iotest.OneByteReader(bytes.NewReader(line))).(*newlineReader)
+	if _, err := r.ReadMessage(); err != nil {
+		t.Fatal(err)
+	}
+	if c := cap(r.in.buf); c != firstSize {
+		t.Errorf("capacity %d after one small message, want %d", c, firstSize)
+	}
+	// A stream of pipelined messages, each read filling the buffer.
+	stream := bytes.Repeat(line, 4000)
+	r = Newline{}.NewReader(bytes.NewReader(stream)).(*newlineReader)
+	peak := 0
+	for {
+		if _, err := r.ReadMessage(); err != nil {
+			if err != io.EOF {
+				t.Fatal(err)
+			}
+			break
+		}
+		peak = max(peak, cap(r.in.buf))
+	}
+	if peak != burstSize {
+		t.Errorf("peak capacity %d while reading a burst, want %d", peak, burstSize)
 	}
 }

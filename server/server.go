@@ -259,12 +259,23 @@ func (s *Server) acceptLoop(ln *transport.Listener) {
 			conn.Close()
 			continue
 		}
-		go s.start(conn)
+		if s.TLS != nil || s.NewSession != nil {
+			// A handshake or the user's hook must not hold up the next
+			// Accept.
+			go s.start(conn)
+			continue
+		}
+		// Starting a session does not block: do it here rather than on a
+		// goroutine of its own, whose stack would be allocated and freed
+		// for every connection.
+		s.start(conn)
 	}
 }
 
-// start shakes hands, asks NewSession and starts the session of one
-// accepted connection. Its goroutine ends once the session runs.
+// start shakes hands (TLS), asks NewSession and starts the session of
+// one accepted connection. It runs on the accept loop, or on a goroutine
+// of its own when there is a TLS handshake or a NewSession hook to wait
+// for.
 func (s *Server) start(conn *transport.Conn) {
 	peer := conn.RemoteAddress().String()
 	if conn.RemoteAddress().IsZero() {

@@ -11,54 +11,81 @@ import (
 )
 
 // readLoop reads and dispatches messages until the stream fails. It
-// returns io.EOF when the peer closed cleanly.
+// returns io.EOF when the peer closed cleanly, errHandedOff when another
+// goroutine took over the reading.
+//
+// Its own frame is kept small, and the work on each message is done in
+// functions that return before the next read: an idle session's reader
+// waits with a shallow stack, which the runtime can then shrink.
 func (s *Session) readLoop() error {
 	buffered, _ := s.stream.(interface{ Buffered() int })
 	for {
 		msg, err := s.stream.ReadMessage()
 		if err != nil {
-			var fe framing.Error
-			if errors.As(err, &fe) {
-				s.countError(fe.CostHint())
-				if !fe.Fatal() {
-					s.log.Warn("dropping message", zap.Error(err))
-					if buffered == nil || buffered.Buffered() == 0 {
-						s.endBurst()
-					}
-					continue
-				}
-				s.log.Warn("framing error, closing", zap.Error(err))
+			if err := s.readError(err, buffered); err != nil {
 				return err
 			}
-			if errors.Is(err, io.EOF) {
-				return io.EOF
-			}
-			return err
+			continue
 		}
-		s.received(len(msg))
-		// More messages already read: hold the replies until the burst
-		// has been dispatched, then write them together.
-		more := buffered != nil && buffered.Buffered() > 0
-		if more {
-			s.beginBurst()
-		}
-		if ce := s.log.Check(zap.DebugLevel, "received message"); ce != nil {
-			ce.Write(zap.ByteString("message", clipBytes(msg)))
-		}
-		// The decoded items alias the message and outlive this loop
-		// iteration (handlers, callers), so they get their own copy.
-		buf := make([]byte, len(msg))
-		copy(buf, msg)
-		m, err := s.codec.Decode(buf)
-		if err != nil {
-			s.protocolError(err, nil)
-		} else if s.dispatch(m) {
+		if s.handleMessage(msg, buffered) {
 			return errHandedOff
 		}
-		if !more {
-			s.endBurst()
-		}
 	}
+}
+
+// readError handles an error from the stream: nil if reading goes on (a
+// message that was dropped), else the error that ends the session.
+//
+//go:noinline
+func (s *Session) readError(err error, buffered interface{ Buffered() int }) error {
+	var fe framing.Error
+	if errors.As(err, &fe) {
+		s.countError(fe.CostHint())
+		if !fe.Fatal() {
+			s.log.Warn("dropping message", zap.Error(err))
+			if buffered == nil || buffered.Buffered() == 0 {
+				s.endBurst()
+			}
+			return nil
+		}
+		s.log.Warn("framing error, closing", zap.Error(err))
+		return err
+	}
+	if errors.Is(err, io.EOF) {
+		return io.EOF
+	}
+	return err
+}
+
+// handleMessage decodes and dispatches one message read. It reports
+// whether the reading was handed over to another goroutine meanwhile.
+//
+//go:noinline
+func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }) (handedOff bool) {
+	s.received(len(msg))
+	// More messages already read: hold the replies until the burst has
+	// been dispatched, then write them together.
+	more := buffered != nil && buffered.Buffered() > 0
+	if more {
+		s.beginBurst()
+	}
+	if ce := s.log.Check(zap.DebugLevel, "received message"); ce != nil {
+		ce.Write(zap.ByteString("message", clipBytes(msg)))
+	}
+	// The decoded items alias the message and outlive this call
+	// (handlers, callers), so they get their own copy.
+	buf := make([]byte, len(msg))
+	copy(buf, msg)
+	m, err := s.codec.Decode(buf)
+	if err != nil {
+		s.protocolError(err, nil)
+	} else if s.dispatch(m) {
+		return true
+	}
+	if !more {
+		s.endBurst()
+	}
+	return false
 }
 
 // dispatch routes the items of one message: responses to the calls
