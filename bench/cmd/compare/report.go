@@ -138,22 +138,21 @@ func label(name string) string {
 	return name
 }
 
-func (r *report) throughputTable(p func(string, ...any)) {
-	sts := r.loadSettings()
+// serverTable prints a section with one row per server and one column
+// per setting: title, an introduction, then the table, whose column
+// heads come from column and whose cells come from cell.
+func (r *report) serverTable(p func(string, ...any), title, intro string, sts []setting,
+	column func(setting) string, cell func(server, setting) string) {
 	if len(sts) == 0 {
 		return
 	}
-	p("## Throughput")
+	p("## %s", title)
 	p("")
-	p("Median requests per second (for `batch`, requests in batches, that is batch items, per second), and in brackets the ratio to the raw echo.")
+	p("%s", intro)
 	p("")
 	header, rule := "| server |", "| --- |"
 	for _, st := range sts {
-		name := st.name
-		if st.pinned {
-			name += " (pinned)"
-		}
-		header += " " + name + " |"
+		header += " " + column(st) + " |"
 		rule += " ---: |"
 	}
 	p("%s", header)
@@ -161,11 +160,40 @@ func (r *report) throughputTable(p func(string, ...any)) {
 	for _, s := range r.h.servers {
 		row := "| " + label(s.name) + " |"
 		for _, st := range sts {
-			row += " " + r.throughputCell(s, st) + " |"
+			row += " " + cell(s, st) + " |"
 		}
 		p("%s", row)
 	}
 	p("")
+}
+
+// loadCell is the cell of a load setting: "no batches" for a batch
+// setting of a server without batches, the missing mark for a pair with
+// no successful run, else format of the pair's medians.
+func (r *report) loadCell(s server, st setting, format func(*cell) string) string {
+	if st.batch > 0 && !s.batches {
+		return "no batches"
+	}
+	c, ok := r.get(s.name, st.name)
+	if !ok {
+		return r.missing(s.name, st.name)
+	}
+	return format(c)
+}
+
+func settingName(st setting) string { return st.name }
+
+func (r *report) throughputTable(p func(string, ...any)) {
+	r.serverTable(p, "Throughput",
+		"Median requests per second (for `batch`, requests in batches, that is batch items, per second), and in brackets the ratio to the raw echo.",
+		r.loadSettings(),
+		func(st setting) string {
+			if st.pinned {
+				return st.name + " (pinned)"
+			}
+			return st.name
+		},
+		r.throughputCell)
 }
 
 func (r *report) throughputCell(s server, st setting) string {
@@ -193,101 +221,34 @@ func (r *report) missing(server, setting string) string {
 }
 
 func (r *report) latencyTable(p func(string, ...any)) {
-	sts := r.loadSettings()
-	if len(sts) == 0 {
-		return
-	}
-	p("## Latency")
-	p("")
-	p("Median p50 / p99 latency in microseconds, from writing a request (for `batch`, a whole batch) to reading its answer.")
-	p("")
-	header, rule := "| server |", "| --- |"
-	for _, st := range sts {
-		header += " " + st.name + " |"
-		rule += " ---: |"
-	}
-	p("%s", header)
-	p("%s", rule)
-	for _, s := range r.h.servers {
-		row := "| " + label(s.name) + " |"
-		for _, st := range sts {
-			c, ok := r.get(s.name, st.name)
-			switch {
-			case st.batch > 0 && !s.batches:
-				row += " no batches |"
-			case !ok:
-				row += " " + r.missing(s.name, st.name) + " |"
-			default:
-				row += fmt.Sprintf(" %s / %s |", fmtMicros(c.p50), fmtMicros(c.p99))
-			}
-		}
-		p("%s", row)
-	}
-	p("")
+	r.serverTable(p, "Latency",
+		"Median p50 / p99 latency in microseconds, from writing a request (for `batch`, a whole batch) to reading its answer.",
+		r.loadSettings(), settingName,
+		func(s server, st setting) string {
+			return r.loadCell(s, st, func(c *cell) string { return fmtMicros(c.p50) + " / " + fmtMicros(c.p99) })
+		})
 }
 
 func (r *report) memoryTable(p func(string, ...any)) {
-	sts := r.idleSettings()
-	if len(sts) == 0 {
-		return
-	}
-	p("## Idle memory")
-	p("")
-	p("Median growth of the server's resident memory (VmRSS) per idle session, in KiB: RSS once every session is up (each has made one echo call) minus RSS before the first, divided by the number of sessions.")
-	p("")
-	header, rule := "| server |", "| --- |"
-	for _, st := range sts {
-		header += " " + fmtCount(float64(st.idle)) + " sessions |"
-		rule += " ---: |"
-	}
-	p("%s", header)
-	p("%s", rule)
-	for _, s := range r.h.servers {
-		row := "| " + label(s.name) + " |"
-		for _, st := range sts {
+	r.serverTable(p, "Idle memory",
+		"Median growth of the server's resident memory (VmRSS) per idle session, in KiB: RSS once every session is up (each has made one echo call) minus RSS before the first, divided by the number of sessions.",
+		r.idleSettings(),
+		func(st setting) string { return fmtCount(float64(st.idle)) + " sessions" },
+		func(s server, st setting) string {
 			if c, ok := r.get(s.name, st.name); ok {
-				row += fmt.Sprintf(" %.1f |", c.kib)
-			} else {
-				row += " " + r.missing(s.name, st.name) + " |"
+				return fmt.Sprintf("%.1f", c.kib)
 			}
-		}
-		p("%s", row)
-	}
-	p("")
+			return r.missing(s.name, st.name)
+		})
 }
 
 func (r *report) cpuTable(p func(string, ...any)) {
-	sts := r.loadSettings()
-	if len(sts) == 0 {
-		return
-	}
-	p("## CPU per request")
-	p("")
-	p("Median CPU time per request answered, in microseconds: the server's (user and system time from `/proc`, over the measured window) / the load generator's (its own `getrusage`). Much of both is the kernel's: on loopback, the process that writes also pays for the TCP receive path of the other end. Where the load generator's share is close to the server's, the setting measures the machine more than the server.")
-	p("")
-	header, rule := "| server |", "| --- |"
-	for _, st := range sts {
-		header += " " + st.name + " |"
-		rule += " ---: |"
-	}
-	p("%s", header)
-	p("%s", rule)
-	for _, s := range r.h.servers {
-		row := "| " + label(s.name) + " |"
-		for _, st := range sts {
-			c, ok := r.get(s.name, st.name)
-			switch {
-			case st.batch > 0 && !s.batches:
-				row += " no batches |"
-			case !ok:
-				row += " " + r.missing(s.name, st.name) + " |"
-			default:
-				row += fmt.Sprintf(" %.2f / %.2f |", c.serverCPU, c.loadCPU)
-			}
-		}
-		p("%s", row)
-	}
-	p("")
+	r.serverTable(p, "CPU per request",
+		"Median CPU time per request answered, in microseconds: the server's (user and system time from `/proc`, over the measured window) / the load generator's (its own `getrusage`). Much of both is the kernel's: on loopback, the process that writes also pays for the TCP receive path of the other end. Where the load generator's share is close to the server's, the setting measures the machine more than the server.",
+		r.loadSettings(), settingName,
+		func(s server, st setting) string {
+			return r.loadCell(s, st, func(c *cell) string { return fmt.Sprintf("%.2f / %.2f", c.serverCPU, c.loadCPU) })
+		})
 }
 
 // goal is one line of the goals table.
