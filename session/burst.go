@@ -70,12 +70,10 @@ func (s *Session) burstAnswered(in *incoming) {
 	last := s.burstLeft == 0 && s.burstEnded
 	if last {
 		s.burstEnded = false
+		s.burstTimer.Stop()
 	}
 	s.mu.Unlock()
 	if last {
-		if s.burstTimer != nil {
-			s.burstTimer.Stop()
-		}
 		s.w.uncork()
 	}
 }

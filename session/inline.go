@@ -50,11 +50,7 @@ func (s *Session) tryInline(it *protocol.Item) (served, handedOff bool) {
 	s.busy++
 	s.mu.Unlock()
 
-	if s.handOff == nil {
-		s.handOff = time.AfterFunc(s.inlineBudget, s.takeOverReading)
-	} else {
-		s.handOff.Reset(s.inlineBudget)
-	}
+	s.handOff.Reset(s.inlineBudget)
 	s.serve(in)
 	s.mu.Lock()
 	s.busy--

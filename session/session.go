@@ -161,6 +161,10 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 		s.expiry = time.AfterFunc(time.Hour, s.expire)
 		s.expiry.Stop()
 	}
+	// Made here, not on first use: the goroutines that use them must
+	// all see the same timer.
+	s.handOff = time.AfterFunc(time.Hour, s.takeOverReading)
+	s.handOff.Stop()
 	if mode != nil {
 		s.msgSession = &MessageSession{s: s}
 	}
@@ -417,6 +421,7 @@ func (s *Session) teardown(cause error) {
 	if s.idleT != nil {
 		s.idleT.Stop()
 	}
+	s.handOff.Stop()
 	s.mu.Lock()
 	if s.burstTimer != nil {
 		s.burstTimer.Stop()
