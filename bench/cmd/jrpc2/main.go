@@ -17,9 +17,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
-	"log"
-	"net"
 	"os/signal"
 	"syscall"
 
@@ -27,16 +24,13 @@ import (
 	"github.com/creachadair/jrpc2/channel"
 	"github.com/creachadair/jrpc2/handler"
 	"github.com/creachadair/jrpc2/server"
+	"github.com/gorpcx/gorpcx/bench/internal/startup"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen `address`")
 	flag.Parse()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("listening on %s\n", ln.Addr())
+	ln := startup.Listen(*addr)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -26,14 +26,11 @@ import (
 	"bufio"
 	"bytes"
 	"flag"
-	"fmt"
 	"log"
 	"net"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/gorpcx/gorpcx/bench/internal/jsonscan"
+	"github.com/gorpcx/gorpcx/bench/internal/startup"
 )
 
 // maxLine is the longest request line (as gorpcx's default limit); a
@@ -43,17 +40,8 @@ const maxLine = 1_000_000
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen `address`")
 	flag.Parse()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("listening on %s\n", ln.Addr())
-	go func() {
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-		<-sig
-		os.Exit(0)
-	}()
+	ln := startup.Listen(*addr)
+	startup.ExitOnSignal()
 	for {
 		c, err := ln.Accept()
 		if err != nil {

@@ -18,13 +18,9 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"log"
-	"net"
-	"os"
-	"os/signal"
-	"syscall"
 
+	"github.com/gorpcx/gorpcx/bench/internal/startup"
 	"github.com/sourcegraph/jsonrpc2"
 )
 
@@ -32,17 +28,8 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen `address`")
 	async := flag.Bool("async", false, "handle each request in its own goroutine (jsonrpc2.AsyncHandler)")
 	flag.Parse()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("listening on %s\n", ln.Addr())
-	go func() {
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-		<-sig
-		os.Exit(0)
-	}()
+	ln := startup.Listen(*addr)
+	startup.ExitOnSignal()
 
 	var h jsonrpc2.Handler = jsonrpc2.HandlerWithError(echo).SuppressErrClosed()
 	if *async {
