@@ -106,3 +106,33 @@ func ExampleFunc_variadic() {
 	// {"xs": [1, 2]}: 3
 	// {"xs": 4}: 4
 }
+
+// Positional reads positional params without reflection, here in an
+// echo handler that returns its one param unchanged.
+func ExamplePositional() {
+	echo := session.HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+		var buf [2]json.RawMessage // room for the params: no allocation
+		params, err := session.Positional(req, buf[:0])
+		if err != nil {
+			return nil, err
+		}
+		if len(params) != 1 {
+			return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidParams, Message: "echo takes one value"}
+		}
+		return params[0], nil
+	})
+	for _, params := range []string{`["hello"]`, `[{"a": [1, 2]}]`, `[1, 2]`, `{"value": 1}`} {
+		raw := json.RawMessage(params)
+		result, err := echo.Handle(context.Background(), &jsonrpc2.Request{Method: "echo", Params: &raw})
+		if err != nil {
+			fmt.Printf("%s: %v\n", params, err)
+			continue
+		}
+		fmt.Printf("%s: %s\n", params, result)
+	}
+	// Output:
+	// ["hello"]: "hello"
+	// [{"a": [1, 2]}]: {"a": [1, 2]}
+	// [1, 2]: jsonrpc2: code -32602 message: echo takes one value
+	// {"value": 1}: jsonrpc2: code -32602 message: invalid request arguments: method "echo" takes positional params, not named ones
+}

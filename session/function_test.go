@@ -657,7 +657,7 @@ func FuzzSplitJSON(f *testing.F) {
 		valid := json.Valid(data)
 		switch data[0] {
 		case '[':
-			elems, ok := splitJSONArray(data, nil)
+			elems, ok := splitJSONArray[[]byte](data, nil)
 			var want []json.RawMessage
 			if valid {
 				if !ok {

@@ -118,7 +118,8 @@ func skipJSONValue(data []byte, i int) (int, bool) {
 
 // splitJSONArray appends the elements of the array data, which starts with
 // '[', to dst; it reports false if data is not one well-formed array.
-func splitJSONArray(data []byte, dst [][]byte) ([][]byte, bool) {
+// The elements share memory with data.
+func splitJSONArray[E ~[]byte](data []byte, dst []E) ([]E, bool) {
 	i := skipJSONSpace(data, 1)
 	if i < len(data) && data[i] == ']' {
 		return dst, skipJSONSpace(data, i+1) == len(data)
@@ -128,7 +129,7 @@ func splitJSONArray(data []byte, dst [][]byte) ([][]byte, bool) {
 		if !ok {
 			return dst, false
 		}
-		dst = append(dst, data[i:j])
+		dst = append(dst, E(data[i:j]))
 		i = skipJSONSpace(data, j)
 		if i == len(data) {
 			return dst, false

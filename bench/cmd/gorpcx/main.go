@@ -8,8 +8,8 @@
 // (the default 1,000 would refuse the benchmark's 10,000 idle sessions).
 //
 // The echo method is a session.HandlerFunc, in a session.Methods table,
-// that decodes the params into []json.RawMessage and returns the first
-// element unchanged; with -func it is instead the ordinary Go function
+// that splits the params with session.Positional (no reflection) and
+// returns the first element unchanged; with -func it is instead the ordinary Go function
 // func(value json.RawMessage) json.RawMessage adapted by session.MustFunc,
 // exactly as interop-server registers it.
 //
@@ -130,8 +130,12 @@ func main() {
 
 // echoRaw answers echo(value) with value, as it was sent.
 func echoRaw(_ context.Context, req *jsonrpc2.Request) (any, error) {
-	var params []json.RawMessage
-	if req.Params == nil || json.Unmarshal(*req.Params, &params) != nil || len(params) != 1 {
+	var buf [2]json.RawMessage
+	params, err := session.Positional(req, buf[:0])
+	if err != nil {
+		return nil, err
+	}
+	if len(params) != 1 {
 		return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidParams, Message: "echo takes one value"}
 	}
 	return params[0], nil
