@@ -45,6 +45,19 @@ type Item struct {
 	Err *ProtocolError
 }
 
+// CopyTo copies the item to dst, with dst's Request.Params and
+// Response.Result pointing at dst's own RawParams and RawResult, as they
+// point at the item's own. The raw fields alias the same message.
+func (it *Item) CopyTo(dst *Item) {
+	*dst = *it
+	if it.Request.Params == &it.RawParams {
+		dst.Request.Params = &dst.RawParams
+	}
+	if it.Response.Result == &it.RawResult {
+		dst.Response.Result = &dst.RawResult
+	}
+}
+
 // Message is one decoded framed message: a single item or a batch.
 type Message struct {
 	// Batch reports whether the message was a JSON array.
@@ -66,6 +79,13 @@ type Codec interface {
 	// mixed batch, a batch in a dialect without batches); invalid
 	// items inside a valid message come back as KindInvalid items.
 	Decode(msg []byte) (Message, error)
+	// DecodeInto is Decode with the items stored in the array of items
+	// (from index 0, whatever its length) when it has room for them,
+	// else in a new one: a caller that decodes message after message
+	// may pass the same array each time and so save an allocation per
+	// message. The items it returns are then overwritten by the next
+	// call; a caller that keeps an item copies it with [Item.CopyTo].
+	DecodeInto(msg []byte, items []Item) (Message, error)
 	// AppendRequest encodes a request with the raw ID id (written
 	// verbatim) and params (raw JSON array or object, or nil to omit).
 	AppendRequest(dst, id []byte, method string, params json.RawMessage) ([]byte, error)

@@ -14,6 +14,11 @@ import (
 // Decode implements Codec. See the package documentation for the rules
 // of each dialect.
 func (c *codec) Decode(msg []byte) (Message, error) {
+	return c.DecodeInto(msg, nil)
+}
+
+// DecodeInto implements Codec.
+func (c *codec) DecodeInto(msg []byte, items []Item) (Message, error) {
 	dialect := c.Dialect()
 	if dialect == Auto {
 		detected, err := c.detect(msg)
@@ -23,7 +28,7 @@ func (c *codec) Decode(msg []byte) (Message, error) {
 		c.dialect.Store(uint32(detected))
 		dialect = detected
 	}
-	d := decoder{scanner: scanner{buf: msg, maxDepth: c.maxDepth}, limits: c.limits, dialect: dialect}
+	d := decoder{scanner: scanner{buf: msg, maxDepth: c.maxDepth}, limits: c.limits, dialect: dialect, items: items[:0]}
 	m, pe := d.decode()
 	if pe != nil {
 		return Message{}, pe
@@ -91,7 +96,12 @@ func (d *decoder) decode() (Message, *ProtocolError) {
 		if err != scanOK {
 			return Message{}, d.parseError(end, err)
 		}
-		d.items = make([]Item, 1)
+		if cap(d.items) > 0 {
+			d.items = d.items[:1]
+			d.items[0] = Item{}
+		} else {
+			d.items = make([]Item, 1)
+		}
 		d.item(&f, 0)
 		d.fill()
 		return Message{Items: d.items}, nil
@@ -134,7 +144,9 @@ func (d *decoder) batch(i int) (Message, *ProtocolError) {
 	// Most items are objects of 20 bytes or more: guess their number
 	// from the braces, without letting a small message reserve much.
 	n := min(bytes.Count(b[j:], []byte{'{'}), len(b)/20, d.maxBatch) + 1
-	d.items = make([]Item, 0, n)
+	if cap(d.items) < n {
+		d.items = make([]Item, 0, n)
+	}
 	d.more = make([]strRef, 0, 2*n)
 	var requests, responses bool
 	for {

@@ -58,9 +58,21 @@ func (in *incoming) what() zap.Field {
 	return zap.String("method", clip(in.item.Request.Method))
 }
 
-// acceptRequest queues a JSON-RPC request or notification.
-func (s *Session) acceptRequest(it *protocol.Item, br *batchReply) {
-	s.accept(&incoming{s: s, item: it, batch: br})
+// soloRequest is a request or notification that came alone in its
+// message, with its own copy of its item: one allocation for both.
+type soloRequest struct {
+	in   incoming
+	item protocol.Item
+}
+
+// newSoloRequest returns the incoming request of it, a copy of the
+// reader's item.
+func newSoloRequest(s *Session, it *protocol.Item) *incoming {
+	r := &soloRequest{}
+	it.CopyTo(&r.item)
+	r.in.s = s
+	r.in.item = &r.item
+	return &r.in
 }
 
 // accept queues a request or message read from the peer. It blocks
@@ -260,10 +272,12 @@ func (s *Session) finish(in *incoming, result any, err error) {
 	}
 	in.cancel(context.Canceled)
 	var disconnect *ReplyAndDisconnect
-	if errors.As(err, &disconnect) {
-		result, err = disconnect.Result, nil
-		if e, ok := result.(*jsonrpc2.Error); ok {
-			result, err = nil, e
+	if err != nil {
+		if disconnect = asDisconnect(err); disconnect != nil {
+			result, err = disconnect.Result, nil
+			if e, ok := result.(*jsonrpc2.Error); ok {
+				result, err = nil, e
+			}
 		}
 	}
 	if err != nil {
@@ -276,6 +290,17 @@ func (s *Session) finish(in *incoming, result any, err error) {
 	if disconnect != nil {
 		s.closeAfterReply()
 	}
+}
+
+// asDisconnect returns the *ReplyAndDisconnect in err's chain, or nil.
+// (Its own function: the variable errors.As writes to escapes, and the
+// common call, without an error, should not pay for it.)
+func asDisconnect(err error) *ReplyAndDisconnect {
+	var d *ReplyAndDisconnect
+	if errors.As(err, &d) {
+		return d
+	}
+	return nil
 }
 
 // replyError turns a handler's error into the error object to send,

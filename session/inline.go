@@ -38,7 +38,8 @@ func (s *Session) tryInline(it *protocol.Item) (served, handedOff bool) {
 		s.mu.Unlock()
 		return false, false
 	}
-	in := &incoming{s: s, item: it, inline: true}
+	in := newSoloRequest(s, it)
+	in.inline = true
 	if s.cfg.processingTimeout > 0 {
 		in.deadline = time.Now().Add(s.cfg.processingTimeout)
 		if !s.expiryArmed {

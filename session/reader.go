@@ -76,11 +76,15 @@ func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }
 	// (handlers, callers), so they get their own copy.
 	buf := make([]byte, len(msg))
 	copy(buf, msg)
-	m, err := s.codec.Decode(buf)
+	m, err := s.codec.DecodeInto(buf, s.items[:0])
 	if err != nil {
 		s.protocolError(err, nil)
 	} else if s.dispatch(m) {
+		// Another goroutine reads now, into s.items.
 		return true
+	}
+	if !m.Batch {
+		s.items[0] = protocol.Item{} // let the message go
 	}
 	if !more {
 		s.endBurst()
@@ -92,7 +96,8 @@ func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }
 // waiting for them, requests and notifications to the queue (or served
 // at once, see inline.go), invalid items to their error replies. It
 // reports whether the reading was handed over to another goroutine
-// while it served a request.
+// while it served a request. The item of a message that is not a batch
+// is the reader's (s.items): a request is copied out of it.
 func (s *Session) dispatch(m protocol.Message) (handedOff bool) {
 	var br *batchReply
 	var touched []*batchCall
@@ -123,7 +128,11 @@ func (s *Session) dispatch(m protocol.Message) (handedOff bool) {
 					return off
 				}
 			}
-			s.acceptRequest(it, br)
+			if m.Batch {
+				s.accept(&incoming{s: s, item: it, batch: br})
+			} else {
+				s.accept(newSoloRequest(s, it))
+			}
 		}
 	}
 	if br != nil {

@@ -78,6 +78,9 @@ type Session struct {
 
 	// bursting is the reader's own: it is dispatching a burst.
 	bursting bool
+	// items is the reader's own too: a message that is not a batch is
+	// decoded into it, and what is kept of it is copied out.
+	items [1]protocol.Item
 
 	wg sync.WaitGroup // every goroutine of the session but the reader
 
