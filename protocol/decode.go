@@ -204,12 +204,18 @@ func (d *decoder) batch(i int) (Message, *ProtocolError) {
 }
 
 // invalid makes item k an invalid request: an error reply is owed.
+// (Not inlined: each inlined copy would put its own Item on the stack
+// of the caller, which is on the path of every message.)
+//
+//go:noinline
 func (d *decoder) invalid(k int, id []byte, code int64, msg string) {
 	d.items[k] = Item{Kind: KindInvalid, RawID: id, Err: newProtocolError(code, msg, id, false)}
 }
 
 // malformed makes item k a malformed response: no reply is owed, and
 // the error goes to the pending request with ID id.
+//
+//go:noinline
 func (d *decoder) malformed(k int, id []byte, msg string) {
 	d.items[k] = Item{Kind: KindInvalid, RawID: id, Err: newProtocolError(CodeInvalidRequest, msg, id, true)}
 }
