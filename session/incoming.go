@@ -104,7 +104,7 @@ func (s *Session) accept(in *incoming) {
 		in.batch.hold()
 	}
 	if s.cfg.processingTimeout > 0 {
-		in.deadline = time.Now().Add(s.cfg.processingTimeout)
+		in.deadline = s.start.Add(s.recvAt + s.cfg.processingTimeout)
 		if !s.expiryArmed {
 			s.expiryArmed = true
 			s.expiry.Reset(s.cfg.processingTimeout)

@@ -81,6 +81,9 @@ type Session struct {
 	// items is the reader's own too: a message that is not a batch is
 	// decoded into it, and what is kept of it is copied out.
 	items [1]protocol.Item
+	// recvAt is when the message being dispatched was read, as time
+	// since start: processing deadlines count from it.
+	recvAt time.Duration
 
 	wg sync.WaitGroup // every goroutine of the session but the reader
 
@@ -368,11 +371,11 @@ func (s *Session) drain(ctx context.Context) error {
 
 // checkIdle closes the session if nothing arrived for IdleTimeout.
 func (s *Session) checkIdle() {
-	last := time.Unix(0, s.stats.lastRecv.Load())
-	if s.stats.lastRecv.Load() == 0 {
-		last = s.start
+	last := time.Duration(0)
+	if t := s.stats.lastRecv.Load(); t != 0 {
+		last = time.Duration(t - 1)
 	}
-	since := time.Since(last)
+	since := s.since() - last
 	if since >= s.cfg.idleTimeout {
 		s.log.Info("closing idle session", zap.Duration("idle", since))
 		s.abort(ErrIdle)

@@ -42,7 +42,7 @@ type counters struct {
 	recvCount, recvBytes atomic.Uint64
 	sendCount, sendBytes atomic.Uint64
 	errors               atomic.Uint64
-	lastRecv, lastSend   atomic.Int64 // Unix nanoseconds
+	lastRecv, lastSend   atomic.Int64 // 1 + nanoseconds since start; 0: never
 	busy                 atomic.Int64
 }
 
@@ -60,10 +60,10 @@ func (s *Session) Stats() Stats {
 		Running:   int(s.stats.busy.Load()),
 	}
 	if t := s.stats.lastRecv.Load(); t != 0 {
-		st.LastRecv = time.Unix(0, t)
+		st.LastRecv = s.start.Add(time.Duration(t - 1))
 	}
 	if t := s.stats.lastSend.Load(); t != 0 {
-		st.LastSend = time.Unix(0, t)
+		st.LastSend = s.start.Add(time.Duration(t - 1))
 	}
 	s.mu.Lock()
 	st.Concurrency = s.target
@@ -78,17 +78,24 @@ func (s *Session) Stats() Stats {
 	return st
 }
 
+// since returns the time since the session started: one reading of the
+// monotonic clock, where time.Now reads the wall clock too.
+func (s *Session) since() time.Duration { return time.Since(s.start) }
+
+// received counts a message of the given size just read, and notes in
+// s.recvAt when it was read.
 func (s *Session) received(bytes int) {
 	s.stats.recvCount.Add(1)
 	s.stats.recvBytes.Add(uint64(bytes))
-	s.stats.lastRecv.Store(time.Now().UnixNano())
+	s.recvAt = s.since()
+	s.stats.lastRecv.Store(int64(s.recvAt) + 1)
 	s.cost.bump(float64(bytes) * s.cfg.cost.PerByte)
 }
 
 func (s *Session) sent(messages, bytes int) {
 	s.stats.sendCount.Add(uint64(messages))
 	s.stats.sendBytes.Add(uint64(bytes))
-	s.stats.lastSend.Store(time.Now().UnixNano())
+	s.stats.lastSend.Store(int64(s.since()) + 1)
 	s.cost.bump(float64(bytes) * s.cfg.cost.PerByte)
 }
 
