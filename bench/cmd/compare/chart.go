@@ -12,6 +12,7 @@ import (
 var colours = map[string]string{
 	rawName:             "#8c8c8c",
 	gorpcxName:          "#d62728",
+	freeBytesName:       "#f7b6d2",
 	"gorpcx-func":       "#ff9896",
 	"sourcegraph":       "#1f77b4",
 	"sourcegraph-async": "#9ecae1",
@@ -67,6 +68,9 @@ func (r *report) chart() string {
 				groups[i] += " items/s"
 			}
 			for _, s := range r.h.servers {
+				if len(s.only) > 0 && !s.runs(st) {
+					continue // not a gap: it does not run here
+				}
 				c, ok := r.get(s.name, st.name)
 				v := 0.0
 				if ok {
@@ -85,6 +89,9 @@ func (r *report) chart() string {
 		for i, st := range idles {
 			groups[i] = fmtCount(float64(st.idle)) + " idle sessions"
 			for _, s := range r.h.servers {
+				if len(s.only) > 0 && !s.runs(st) {
+					continue
+				}
 				c, ok := r.get(s.name, st.name)
 				v := 0.0
 				if ok {

@@ -106,12 +106,12 @@ func fakeHarness() *harness {
 		h.servers = append(h.servers, s)
 	}
 	h.settings = allSettings
-	speed := map[string]float64{rawName: 10, gorpcxName: 9, "sourcegraph": 2, "sourcegraph-async": 2.5, "jrpc2": 2.2, aiorpcxName: 0.4}
+	speed := map[string]float64{rawName: 10, gorpcxName: 9, freeBytesName: 20, "sourcegraph": 2, "sourcegraph-async": 2.5, "jrpc2": 2.2, aiorpcxName: 0.4}
 	for _, st := range h.settings {
 		for _, s := range h.servers {
 			m := measurement{server: s.name, setting: st.name}
 			switch {
-			case st.batch > 0 && !s.batches:
+			case !s.runs(st):
 				continue
 			case st.idle > 0:
 				m.kibPerSession = 20 - speed[s.name]
@@ -144,7 +144,7 @@ func TestGoals(t *testing.T) {
 	}
 	want := []line{
 		{"c64d8", "3.60 × sourcegraph-async, 0.90 × raw echo", true},
-		{"c1d64", "3.60 × sourcegraph-async", false},
+		{"c1d64", "3.60 × sourcegraph-async (gorpcx-free-bytes with no cost per byte: 8.00 ×; see the notes)", false},
 		{"c1d1, pinned", "0.90 × raw echo; 1.1 µs added per round trip", true},
 		{"c1000d1", "0.90 × raw echo", true},
 		{"batch", "4.09 × jrpc2", true},
@@ -168,6 +168,7 @@ func TestPageAndChart(t *testing.T) {
 		"| **gorpcx** | 90,000 (0.90) |",
 		"| sourcegraph | 20,000 (0.20) | 20,000 (0.20) | 20,000 (0.20) | 20,000 (0.20) | no batches |",
 		"| jrpc2 | 22,000 (0.22) |",
+		"| gorpcx-free-bytes | – | 200,000 (2.00) | – | – | – |",
 		`boom \| bang`,
 		"- a note.",
 		"## Micro-benchmarks",
@@ -176,7 +177,11 @@ func TestPageAndChart(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	d := xml.NewDecoder(strings.NewReader(r.chart()))
+	chart := r.chart()
+	if n := strings.Count(chart, "<title>"+freeBytesName+" "); n != 1 {
+		t.Errorf("chart has %d bars of %s, want 1 (c1d64 only)", n, freeBytesName)
+	}
+	d := xml.NewDecoder(strings.NewReader(chart))
 	for {
 		_, err := d.Token()
 		if err == io.EOF {

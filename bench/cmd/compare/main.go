@@ -9,7 +9,8 @@
 //	                     [-out ../docs/performance.md] [-servers a,b] [-settings x,y]
 //
 // Servers (see servers.go): raw-echo (the ceiling), gorpcx, sourcegraph,
-// sourcegraph-async, jrpc2, aiorpcx, and, on request, gorpcx-func.
+// sourcegraph-async, jrpc2, aiorpcx, gorpcx-free-bytes (c1d64 only, for
+// the notes) and, on request, gorpcx-func.
 // Settings: c1d1 (pinned to CPU 0 with taskset), c1d64, c64d8, c1000d1,
 // batch (4 connections, 4 batches of 100 in flight) and the idle-memory
 // tests idle1k and idle10k.
@@ -236,7 +237,7 @@ func (h *harness) runAll() {
 	total := 0
 	for _, st := range h.settings {
 		for _, s := range h.servers {
-			if st.batch == 0 || s.batches {
+			if s.runs(st) {
 				total++
 			}
 		}
@@ -248,12 +249,17 @@ func (h *harness) runAll() {
 			h.note("%s has no batch test: the library does not support JSON-RPC batches.", s.name)
 		}
 	}
+	if i := slices.IndexFunc(h.servers, func(s server) bool { return s.name == freeBytesName }); i >= 0 &&
+		slices.ContainsFunc(h.settings, h.servers[i].runs) {
+		h.note("c1d64 puts all of its load on one session. gorpcx keeps aiorpcX's cost model by default: every byte each way costs 1/100,000, the cost decays by 10,000 an hour, and over the soft limit of 2,000 the session's requests are delayed and its concurrency cut (over 10,000 it is disconnected). A request and its answer are about 130 bytes here, so a session that answers 300,000 requests a second passes the soft limit after about 5 s, inside the %s of a run, and is throttled from then on, as aiorpcX would throttle it. %s, the same server with no cost per byte, shows the rate before the throttle. The goal is judged on gorpcx with its defaults.",
+			h.warmup+h.duration, freeBytesName)
+	}
 	n := 0
 	for rep := range h.reps {
 		for _, st := range h.settings {
 			for k := range h.servers {
 				s := h.servers[(k+rep)%len(h.servers)]
-				if st.batch > 0 && !s.batches {
+				if !s.runs(st) {
 					continue
 				}
 				n++

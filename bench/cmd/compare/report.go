@@ -322,6 +322,9 @@ func (r *report) goals() []goal {
 	if gok && pok {
 		c1d64.got = fmt.Sprintf("%.2f × %s", g/pv, peer)
 		c1d64.met = verdict(g >= 4*pv)
+		if f, ok := r.rps(freeBytesName, "c1d64"); ok {
+			c1d64.got += fmt.Sprintf(" (%s with no cost per byte: %.2f ×; see the notes)", freeBytesName, f/pv)
+		}
 	}
 	gs = append(gs, c1d64)
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"slices"
 )
 
 // A server is one of the servers compared.
@@ -10,9 +11,16 @@ type server struct {
 	title   string // what it is, for the page
 	batches bool   // it answers JSON-RPC batches
 	python  bool   // it needs Python's aiorpcX
+	// only lists the settings it runs in; empty: all of them.
+	only []string
 	// command returns the program and arguments that start it, given
 	// the directory of the built binaries.
 	command func(h *harness) []string
+}
+
+// runs reports whether s runs in setting st.
+func (s server) runs(st setting) bool {
+	return (st.batch == 0 || s.batches) && (len(s.only) == 0 || slices.Contains(s.only, st.name))
 }
 
 // rawName and gorpcxName are the servers the goals compare against.
@@ -20,6 +28,9 @@ const (
 	rawName     = "raw-echo"
 	gorpcxName  = "gorpcx"
 	aiorpcxName = "aiorpcx"
+	// freeBytesName is gorpcx without the cost per byte, at c1d64 only:
+	// what one busy connection does before the byte cost throttles it.
+	freeBytesName = "gorpcx-free-bytes"
 )
 
 // goPeers are the Go libraries gorpcx competes with.
@@ -33,6 +44,11 @@ var (
 			command: func(h *harness) []string { return []string{h.bin("rawecho")} }},
 		{name: gorpcxName, title: "gorpcx, the default settings of examples/interop-server (max sessions raised to 20,000)", batches: true,
 			command: func(h *harness) []string { return []string{h.bin("gorpcx"), "-max-sessions", "20000"} }},
+		{name: freeBytesName, title: "gorpcx as above but with no cost per byte (errors still cost, every other protection on), at c1d64 only and outside the goals: what one busy connection does before aiorpcX's byte cost throttles it", batches: true,
+			only: []string{"c1d64"},
+			command: func(h *harness) []string {
+				return []string{h.bin("gorpcx"), "-byte-cost", "0", "-max-sessions", "20000"}
+			}},
 		{name: "gorpcx-func", title: "gorpcx with echo adapted by session.MustFunc, as interop-server registers it", batches: true,
 			command: func(h *harness) []string { return []string{h.bin("gorpcx"), "-func", "-max-sessions", "20000"} }},
 		{name: "sourcegraph", title: "github.com/sourcegraph/jsonrpc2, plain object stream, serial handler",
@@ -46,7 +62,7 @@ var (
 				return []string{h.python, filepath.Join(h.benchDir, "aiorpcx_echo.py")}
 			}},
 	}
-	defaultServers = []string{rawName, gorpcxName, "sourcegraph", "sourcegraph-async", "jrpc2", aiorpcxName}
+	defaultServers = []string{rawName, gorpcxName, freeBytesName, "sourcegraph", "sourcegraph-async", "jrpc2", aiorpcxName}
 )
 
 // A setting is one load (or the idle-memory test).

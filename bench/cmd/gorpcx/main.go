@@ -6,16 +6,18 @@
 // accounting with aiorpcX's limits. The only setting changed from a
 // default is the limit of sessions held at once, given by -max-sessions
 // (the default 1,000 would refuse the benchmark's 10,000 idle sessions).
+// For the notes of the page, -byte-cost changes the cost of each byte
+// sent or received (0: bytes are free; errors still cost).
 //
 // The echo method is a session.HandlerFunc, in a session.Methods table,
 // that splits the params with session.Positional (no reflection) and
-// returns the first element unchanged; with -func it is instead the ordinary Go function
-// func(value json.RawMessage) json.RawMessage adapted by session.MustFunc,
-// exactly as interop-server registers it.
+// returns the first element unchanged; with -func it is instead the
+// ordinary Go function func(value json.RawMessage) json.RawMessage
+// adapted by session.MustFunc, exactly as interop-server registers it.
 //
 // Usage:
 //
-//	gorpcx [-addr 127.0.0.1:0] [-max-sessions 1000] [-func] [-log info] [-cpuprofile F] [-memprofile F]
+//	gorpcx [-addr 127.0.0.1:0] [-max-sessions 1000] [-func] [-byte-cost 0.00001] [-log info] [-cpuprofile F] [-memprofile F]
 //
 // The first line on standard output is "listening on HOST:PORT". Logs go
 // to standard error. It serves until SIGINT or SIGTERM, then shuts down
@@ -48,6 +50,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen `address`")
 	maxSessions := flag.Int("max-sessions", server.DefaultMaxSessions, "sessions held at once")
 	useFunc := flag.Bool("func", false, "register echo with session.MustFunc, as interop-server does")
+	byteCost := flag.Float64("byte-cost", session.DefaultCost().PerByte, "cost of each byte sent or received (aiorpcX's 1/100,000 by default)")
 	level := flag.String("log", "info", "log level: debug, info, warn or error")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to `file` until shutdown")
 	memProfile := flag.String("memprofile", "", "write a heap profile to `file` at shutdown")
@@ -90,6 +93,8 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	cost := session.DefaultCost()
+	cost.PerByte = *byteCost
 	srv := &server.Server{
 		Address: *addr,
 		Framer:  framing.Newline{Max: framing.DefaultMax},
@@ -98,6 +103,7 @@ func main() {
 			Dialect:           protocol.V2,
 			Concurrency:       session.DefaultConcurrency,
 			ProcessingTimeout: session.DefaultProcessingTimeout,
+			Cost:              &cost,
 		},
 		MaxSessions: *maxSessions,
 		Logger:      logger,
