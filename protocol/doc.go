@@ -44,7 +44,10 @@
 // error's Data point into it, and stay valid only while the message is
 // not changed. Method names, string IDs and error messages are copied
 // (into one allocation per message). Params and results stay raw JSON
-// until a handler decodes them.
+// until a handler decodes them. [Codec.DecodeInto] decodes into the
+// caller's array of items, which saves the allocation of the items for
+// a reader that decodes message after message; [Item.CopyTo] copies out
+// an item to keep.
 //
 // # Encoding
 //

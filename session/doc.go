@@ -7,7 +7,9 @@
 // [Side] option, which sets the cost defaults): both ends can
 // [Session.Call], [Session.Notify] and [Session.SendBatch], and both
 // serve the peer's requests with a [Handler], such as a [Methods] table
-// of handlers, or of ordinary Go functions adapted by [Func].
+// of handlers, or of ordinary Go functions adapted by [Func]. A handler
+// on a hot path reads positional params with [Positional], which splits
+// them into raw JSON without reflection.
 //
 // One reader goroutine per session reads, decodes and dispatches:
 // responses go straight to the call waiting for them, so a handler can
