@@ -150,7 +150,7 @@ func TestSendStall(t *testing.T) {
 	_ = peer
 	errc := make(chan error, 1)
 	go func() { errc <- s.Notify(context.Background(), "nobody.reads", []int{1}) }()
-	if err := s.Wait(); !errors.Is(err, ErrSendStalled) {
+	if err := waitEnded(t, s); !errors.Is(err, ErrSendStalled) {
 		t.Errorf("ended with %v", err)
 	}
 	var ce *ConnectionError

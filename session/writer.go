@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"sync"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -20,7 +19,7 @@ type writer struct {
 	s      *Session
 	stream framing.Stream
 	batch  framing.BatchWriter
-	stall  *time.Timer
+	stall  *stallWatch // nil: no send timeout
 
 	mu       sync.Mutex
 	queue    []*buffer
@@ -39,11 +38,7 @@ func newWriter(s *Session) *writer {
 	w := &writer{s: s, stream: s.stream}
 	w.batch, _ = s.stream.(framing.BatchWriter)
 	if s.cfg.sendTimeout > 0 {
-		w.stall = time.AfterFunc(time.Hour, func() {
-			s.log.Warn("send stalled, aborting connection", zap.Duration("after", s.cfg.sendTimeout))
-			s.abort(ErrSendStalled)
-		})
-		w.stall.Stop()
+		w.stall = newStallWatch(s, s.cfg.sendTimeout)
 	}
 	return w
 }
@@ -170,8 +165,8 @@ func (w *writer) flushLocked() error {
 
 func (w *writer) write(q []*buffer) error {
 	if w.stall != nil {
-		w.stall.Reset(w.s.cfg.sendTimeout)
-		defer w.stall.Stop()
+		w.stall.begin()
+		defer w.stall.end()
 	}
 	if w.batch != nil && len(q) > 1 {
 		w.scratch = w.scratch[:0]
@@ -244,6 +239,6 @@ func (w *writer) flushWait(ctx context.Context) error {
 // stop releases the writer's timer once the session has ended.
 func (w *writer) stop() {
 	if w.stall != nil {
-		w.stall.Stop()
+		w.stall.stop()
 	}
 }
