@@ -9,8 +9,8 @@
 //	                     [-out ../docs/performance.md] [-servers a,b] [-settings x,y]
 //
 // Servers (see servers.go): raw-echo (the ceiling), gorpcx, sourcegraph,
-// sourcegraph-async, jrpc2, aiorpcx, gorpcx-free-bytes (c1d64 only, for
-// the notes) and, on request, gorpcx-func.
+// sourcegraph-async, jrpc2, aiorpcx, gorpcx-free-bytes (c1d64 and batch
+// only, for the notes) and, on request, gorpcx-func.
 // Settings: c1d1 (pinned to CPU 0 with taskset), c1d64, c64d8, c1000d1,
 // batch (4 connections, 4 batches of 100 in flight) and the idle-memory
 // tests idle1k and idle10k.
@@ -251,7 +251,7 @@ func (h *harness) runAll() {
 	}
 	if i := slices.IndexFunc(h.servers, func(s server) bool { return s.name == freeBytesName }); i >= 0 &&
 		slices.ContainsFunc(h.settings, h.servers[i].runs) {
-		h.note("c1d64 puts all of its load on one session. gorpcx keeps aiorpcX's cost model by default: every byte each way costs 1/100,000, the cost decays by 10,000 an hour, and over the soft limit of 2,000 the session's requests are delayed and its concurrency cut (over 10,000 it is disconnected). A request and its answer are about 130 bytes here, so a session that answers 300,000 requests a second passes the soft limit after about 5 s, inside the %s of a run, and is throttled from then on, as aiorpcX would throttle it. %s, the same server with no cost per byte, shows the rate before the throttle. The goal is judged on gorpcx with its defaults.",
+		h.note("c1d64 and batch put all of their load on one and four sessions. gorpcx keeps aiorpcX's cost model by default: every byte each way costs 1/100,000, the cost decays by 10,000 an hour, and over the soft limit of 2,000 the session's requests are delayed and its concurrency cut (over 10,000 it is disconnected). That is a limit on volume: a session that has moved about 200 MB is throttled. A request and its answer are about 130 bytes here, so a session that answers 300,000 requests a second gets there after about 5 s, inside the %s of a run, and is throttled from then on, as aiorpcX would throttle it (aiorpcX itself is too slow to get there within a run). %s, the same server with no cost per byte, shows the rate before the throttle. The goals are judged on gorpcx with its defaults.",
 			h.warmup+h.duration, freeBytesName)
 	}
 	n := 0

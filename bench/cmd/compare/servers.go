@@ -28,8 +28,9 @@ const (
 	rawName     = "raw-echo"
 	gorpcxName  = "gorpcx"
 	aiorpcxName = "aiorpcx"
-	// freeBytesName is gorpcx without the cost per byte, at c1d64 only:
-	// what one busy connection does before the byte cost throttles it.
+	// freeBytesName is gorpcx without the cost per byte, at c1d64 and
+	// batch only: what a busy connection does before the byte cost
+	// throttles it.
 	freeBytesName = "gorpcx-free-bytes"
 )
 
@@ -44,8 +45,8 @@ var (
 			command: func(h *harness) []string { return []string{h.bin("rawecho")} }},
 		{name: gorpcxName, title: "gorpcx, the default settings of examples/interop-server (max sessions raised to 20,000)", batches: true,
 			command: func(h *harness) []string { return []string{h.bin("gorpcx"), "-max-sessions", "20000"} }},
-		{name: freeBytesName, title: "gorpcx as above but with no cost per byte (errors still cost, every other protection on), at c1d64 only and outside the goals: what one busy connection does before aiorpcX's byte cost throttles it", batches: true,
-			only: []string{"c1d64"},
+		{name: freeBytesName, title: "gorpcx as above but with no cost per byte (errors still cost, every other protection on), at c1d64 and batch only and outside the goals: what a busy connection does before aiorpcX's byte cost throttles it", batches: true,
+			only: []string{"c1d64", "batch"},
 			command: func(h *harness) []string {
 				return []string{h.bin("gorpcx"), "-byte-cost", "0", "-max-sessions", "20000"}
 			}},
