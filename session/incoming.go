@@ -103,13 +103,7 @@ func (s *Session) accept(in *incoming) {
 	if in.batch != nil {
 		in.batch.hold()
 	}
-	if s.cfg.processingTimeout > 0 {
-		in.deadline = s.start.Add(s.recvAt + s.cfg.processingTimeout)
-		if !s.expiryArmed {
-			s.expiryArmed = true
-			s.expiry.Reset(s.cfg.processingTimeout)
-		}
-	}
+	s.setDeadlineLocked(in)
 	s.unanswered.pushBack(in)
 	s.queue.pushBack(in)
 	in.queued = true
@@ -289,6 +283,20 @@ func (s *Session) finish(in *incoming, result any, err error) {
 	s.answered(in)
 	if disconnect != nil {
 		s.closeAfterReply()
+	}
+}
+
+// setDeadlineLocked gives in its processing deadline, counted from when
+// its message was read, and arms the expiry timer if it is not. s.mu is
+// held.
+func (s *Session) setDeadlineLocked(in *incoming) {
+	if s.cfg.processingTimeout <= 0 {
+		return
+	}
+	in.deadline = s.start.Add(s.recvAt + s.cfg.processingTimeout)
+	if !s.expiryArmed {
+		s.expiryArmed = true
+		s.expiry.Reset(s.cfg.processingTimeout)
 	}
 }
 

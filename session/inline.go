@@ -40,13 +40,7 @@ func (s *Session) tryInline(it *protocol.Item) (served, handedOff bool) {
 	}
 	in := newSoloRequest(s, it)
 	in.inline = true
-	if s.cfg.processingTimeout > 0 {
-		in.deadline = s.start.Add(s.recvAt + s.cfg.processingTimeout)
-		if !s.expiryArmed {
-			s.expiryArmed = true
-			s.expiry.Reset(s.cfg.processingTimeout)
-		}
-	}
+	s.setDeadlineLocked(in)
 	s.unanswered.pushBack(in)
 	s.busy++
 	s.mu.Unlock()
