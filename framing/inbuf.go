@@ -75,7 +75,10 @@ func (b *inbuf) fill(ceiling int) error {
 	if b.r == b.w {
 		b.r, b.w = 0, 0
 	}
-	burst := b.full && cap(b.buf) < burstSize
+	// The last read filled the buffer: more is probably waiting, so the
+	// buffer doubles (up to burstSize, and within the ceiling) to read
+	// more at once.
+	burst := b.full && cap(b.buf) < burstSize && (ceiling < 0 || cap(b.buf) < ceiling)
 	if cap(b.buf)-b.w < minRead || burst {
 		if b.r > 0 {
 			b.w = copy(b.buf, b.buf[b.r:b.w])
@@ -113,14 +116,19 @@ func (b *inbuf) grow(ceiling int) {
 	if ceiling >= 0 && n > ceiling {
 		n = max(ceiling, b.w+1)
 	}
+	if n <= cap(b.buf) {
+		return // at the ceiling already: the compaction made the room
+	}
 	nb := make([]byte, n)
 	copy(nb, b.buf[:b.w])
 	b.buf = nb
 }
 
 // frameCeiling is the capacity ceiling while a frame of n bytes is
-// assembled: the frame plus one read buffer.
-func frameCeiling(n int) int { return max(n, readSize) + readSize }
+// assembled: the frame plus one read buffer, and at least burstSize, so
+// that small frames arriving fast are read many at a time, as newline
+// messages are.
+func frameCeiling(n int) int { return max(max(n, readSize)+readSize, burstSize) }
 
 // need reads until at least n bytes are unread. At the end of the
 // stream it returns io.EOF if nothing at all was buffered and
