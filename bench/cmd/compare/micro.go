@@ -10,8 +10,10 @@ import (
 	"strings"
 )
 
-// microPackages are the SDK packages whose benchmarks the page lists.
-var microPackages = []string{"./framing", "./protocol", "./session"}
+// microPackages are the SDK packages whose benchmarks the page lists:
+// every layer that has benchmarks (server has none of its own; its
+// path is the session's over transport's).
+var microPackages = []string{"./transport", "./framing", "./protocol", "./session", "./proxy"}
 
 // microResult is the outcome of the micro-benchmarks.
 type microResult struct {

@@ -427,7 +427,7 @@ func (r *report) microSection(p func(string, ...any)) {
 	p("## Micro-benchmarks")
 	p("")
 	if r.micro == nil {
-		p("Not run (`-micro=false`). Run them with `go test -run '^$' -bench . -benchmem ./framing ./protocol ./session` in the repository's root.")
+		p("Not run (`-micro=false`). Run them with `go test -run '^$' -bench . -benchmem %s` in the repository's root.", strings.Join(microPackages, " "))
 		p("")
 		return
 	}
