@@ -3,19 +3,23 @@ package session
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // costMeter keeps a peer's resource cost as aiorpcX's SessionBase does,
 // and turns it into a throttling delay and a concurrency target.
 type costMeter struct {
-	mu       sync.Mutex
-	cfg      Cost
-	clock    Clock
-	cost     float64
-	last     float64   // cost at the last recalculation
-	at       time.Time // time of the last decay
-	fraction float64   // (cost − soft) / (hard − soft), at least 0
+	mu    sync.Mutex
+	cfg   Cost
+	clock Clock
+	cost  float64
+	last  float64   // cost at the last recalculation
+	at    time.Time // time of the last decay
+	// fraction is (cost − soft) / (hard − soft), at least 0, as the
+	// bits of a float64: written under mu, read without it by delay, on
+	// the path of every request.
+	fraction atomic.Uint64
 	// retarget is called, outside mu, with the new concurrency
 	// fraction after a recalculation that changed it.
 	retarget func(fraction float64)
@@ -60,8 +64,8 @@ func (m *costMeter) recalcLocked() {
 	}
 	fraction := math.Max(0, (cost-m.cfg.SoftLimit)/softRange)
 	m.mu.Lock()
-	changed := fraction != m.fraction
-	m.fraction = fraction
+	changed := fraction != math.Float64frombits(m.fraction.Load())
+	m.fraction.Store(math.Float64bits(fraction))
 	m.mu.Unlock()
 	if changed && m.retarget != nil {
 		m.retarget(fraction)
@@ -82,9 +86,7 @@ func (m *costMeter) value() float64 {
 // delay is how long a request sleeps before it runs: MaxSleep times
 // the fraction of the way from the soft to the hard limit.
 func (m *costMeter) delay() time.Duration {
-	m.mu.Lock()
-	f := m.fraction
-	m.mu.Unlock()
+	f := math.Float64frombits(m.fraction.Load())
 	if f <= 0 {
 		return 0
 	}
