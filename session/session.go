@@ -371,10 +371,7 @@ func (s *Session) drain(ctx context.Context) error {
 
 // checkIdle closes the session if nothing arrived for IdleTimeout.
 func (s *Session) checkIdle() {
-	last := time.Duration(0)
-	if t := s.stats.lastRecv.Load(); t != 0 {
-		last = time.Duration(t - 1)
-	}
+	last, _ := s.stats.lastRecv.get() // never: 0, the start
 	since := s.since() - last
 	if since >= s.cfg.idleTimeout {
 		s.log.Info("closing idle session", zap.Duration("idle", since))

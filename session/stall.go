@@ -23,9 +23,9 @@ import (
 type stallWatch struct {
 	s       *Session
 	timeout time.Duration
-	// writing is 1 + the session time (s.since) at which the write in
-	// progress began; 0 when no write is in progress.
-	writing atomic.Int64
+	// writing is when the write in progress began; never when no write
+	// is in progress.
+	writing moment
 	// armed is set while the timer is pending or its function runs.
 	armed atomic.Bool
 
@@ -43,14 +43,14 @@ func newStallWatch(s *Session, timeout time.Duration) *stallWatch {
 
 // begin notes the start of a write, and arms the timer if it is not.
 func (sw *stallWatch) begin() {
-	sw.writing.Store(int64(sw.s.since()) + 1)
+	sw.writing.set(sw.s.since())
 	if !sw.armed.Load() && sw.armed.CompareAndSwap(false, true) {
 		sw.reset(sw.timeout)
 	}
 }
 
 // end notes that the write returned.
-func (sw *stallWatch) end() { sw.writing.Store(0) }
+func (sw *stallWatch) end() { sw.writing.clear() }
 
 func (sw *stallWatch) reset(d time.Duration) {
 	sw.mu.Lock()
@@ -62,17 +62,17 @@ func (sw *stallWatch) reset(d time.Duration) {
 
 // check is the timer's function.
 func (sw *stallWatch) check() {
-	began := sw.writing.Load()
-	if began == 0 {
+	began, writing := sw.writing.get()
+	if !writing {
 		sw.armed.Store(false)
 		// A write that began after the Load found the timer armed and
 		// left it: arm it for that write.
-		if sw.writing.Load() != 0 && sw.armed.CompareAndSwap(false, true) {
+		if _, writing := sw.writing.get(); writing && sw.armed.CompareAndSwap(false, true) {
 			sw.reset(sw.timeout)
 		}
 		return
 	}
-	if elapsed := sw.s.since() - time.Duration(began-1); elapsed < sw.timeout {
+	if elapsed := sw.s.since() - began; elapsed < sw.timeout {
 		sw.reset(sw.timeout - elapsed)
 		return
 	}

@@ -42,7 +42,7 @@ type counters struct {
 	recvCount, recvBytes atomic.Uint64
 	sendCount, sendBytes atomic.Uint64
 	errors               atomic.Uint64
-	lastRecv, lastSend   atomic.Int64 // 1 + nanoseconds since start; 0: never
+	lastRecv, lastSend   moment
 	busy                 atomic.Int64
 }
 
@@ -59,11 +59,11 @@ func (s *Session) Stats() Stats {
 		Cost:      s.cost.value(),
 		Running:   int(s.stats.busy.Load()),
 	}
-	if t := s.stats.lastRecv.Load(); t != 0 {
-		st.LastRecv = s.start.Add(time.Duration(t - 1))
+	if d, ok := s.stats.lastRecv.get(); ok {
+		st.LastRecv = s.start.Add(d)
 	}
-	if t := s.stats.lastSend.Load(); t != 0 {
-		st.LastSend = s.start.Add(time.Duration(t - 1))
+	if d, ok := s.stats.lastSend.get(); ok {
+		st.LastSend = s.start.Add(d)
 	}
 	s.mu.Lock()
 	st.Concurrency = s.target
@@ -88,14 +88,14 @@ func (s *Session) received(bytes int) {
 	s.stats.recvCount.Add(1)
 	s.stats.recvBytes.Add(uint64(bytes))
 	s.recvAt = s.since()
-	s.stats.lastRecv.Store(int64(s.recvAt) + 1)
+	s.stats.lastRecv.set(s.recvAt)
 	s.cost.bump(float64(bytes) * s.cfg.cost.PerByte)
 }
 
 func (s *Session) sent(messages, bytes int) {
 	s.stats.sendCount.Add(uint64(messages))
 	s.stats.sendBytes.Add(uint64(bytes))
-	s.stats.lastSend.Store(int64(s.since()) + 1)
+	s.stats.lastSend.set(s.since())
 	s.cost.bump(float64(bytes) * s.cfg.cost.PerByte)
 }
 
