@@ -194,8 +194,10 @@ func (s *Session) SendBatch(ctx context.Context, b *Batch) error {
 	}
 	s.pmu.Unlock()
 	s.handOffNow(ctx)
+	s.awaitPeer()
+	defer s.awaiting.Add(-1)
 	start := time.Now()
-	if err := s.w.send(buf, true); err != nil {
+	if err := s.w.sendCtx(ctx, buf, true); err != nil {
 		s.forgetBatch(bc)
 		s.out.release(taken, 0, 0)
 		return err

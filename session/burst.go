@@ -2,18 +2,21 @@ package session
 
 import "time"
 
-// defaultBurstWait is the longest a burst's replies are held for its
-// slowest request: past it, the replies ready so far are written, so
-// that one slow handler never delays the others by more than this.
+// defaultBurstWait is the longest a reply is held back to be written
+// with others: past it, the replies ready so far are written, so that
+// neither a slow handler nor a message still arriving delays the others
+// by more than this (see writer.holdWait).
 const defaultBurstWait = 200 * time.Microsecond
 
 // A burst is a run of messages that arrived together: the reader found
-// the next one already buffered after each. Replies to a burst's
-// requests are held (the writer is corked) until every request of the
-// burst has been answered, or Session.burstWait (defaultBurstWait) after
-// the reader dispatched the last of them, and then written together:
-// pipelining peers get one write for many replies instead of one write
-// each, and send their next requests together too.
+// more bytes already buffered after each. Replies to a burst's requests
+// are held (the writer is corked) until every request of the burst has
+// been answered, and then written together: pipelining peers get one
+// write for many replies instead of one write each, and send their next
+// requests together too. No reply is held longer than the writer's hold
+// time (defaultBurstWait) after it was queued, whatever comes behind
+// it: a slow request, or a next message whose bytes are still arriving
+// (the buffered bytes that began the burst may be only its start).
 
 // beginBurst corks the writer; called by the reader before dispatching
 // a message that has more behind it.
@@ -26,7 +29,8 @@ func (s *Session) beginBurst() {
 
 // endBurst is called by the reader after dispatching the last message of
 // a burst: the replies are written now if every request of the burst is
-// answered, else when the last is, or after burstWait.
+// answered, else when the last is, or when the writer's hold time
+// passes.
 func (s *Session) endBurst() {
 	if !s.bursting {
 		return
@@ -39,16 +43,13 @@ func (s *Session) endBurst() {
 		return
 	}
 	s.burstEnded = true
-	if s.burstTimer == nil {
-		s.burstTimer = time.AfterFunc(s.burstWait, s.burstTimeout)
-	} else {
-		s.burstTimer.Reset(s.burstWait)
-	}
 	s.mu.Unlock()
 }
 
-// burstTimeout writes a burst's replies that are ready when its slowest
-// requests take too long.
+// burstTimeout runs when the writer's hold time passed: the held
+// replies were written; if the reader has dispatched the whole burst,
+// the writer is uncorked for good, the slowest requests of the burst
+// answering on their own.
 func (s *Session) burstTimeout() {
 	s.mu.Lock()
 	ended := s.burstEnded
@@ -70,7 +71,6 @@ func (s *Session) burstAnswered(in *incoming) {
 	last := s.burstLeft == 0 && s.burstEnded
 	if last {
 		s.burstEnded = false
-		s.burstTimer.Stop()
 	}
 	s.mu.Unlock()
 	if last {

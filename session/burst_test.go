@@ -38,7 +38,9 @@ func TestBurstRepliesWrittenTogether(t *testing.T) {
 	a, b := net.Pipe()
 	conn := &countingConn{Conn: a}
 	s := New(framing.NewStream(framing.Newline{}, conn), &Options{Handler: echoParams})
-	s.burstWait = time.Minute // only the last answer may release the burst
+	s.w.mu.Lock()
+	s.w.holdWait = time.Minute // only the last answer may release the burst
+	s.w.mu.Unlock()
 	defer s.Abort()
 	defer b.Close()
 	peer := &rawPeer{t: t, conn: b, r: newLineReader(b)}

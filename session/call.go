@@ -76,8 +76,10 @@ func (s *Session) Call(ctx context.Context, method string, params, result any) e
 		return s.callErr()
 	}
 	s.handOffNow(ctx)
+	s.awaitPeer()
+	defer s.awaiting.Add(-1)
 	start := time.Now()
-	if err := s.w.send(buf, true); err != nil {
+	if err := s.w.sendCtx(ctx, buf, true); err != nil {
 		s.forget(id, c)
 		s.out.release(1, 0, 0)
 		callPool.Put(c)
@@ -133,7 +135,16 @@ func (s *Session) Notify(ctx context.Context, method string, params any) error {
 		putBuffer(buf)
 		return err
 	}
-	return s.w.send(buf, true)
+	return s.w.sendCtx(ctx, buf, true)
+}
+
+// awaitPeer counts one more call or batch waiting for the peer, and
+// wakes the reader if it waits for room: it must read the answer.
+func (s *Session) awaitPeer() {
+	s.awaiting.Add(1)
+	if s.readerWaiting.Load() {
+		s.wakeReader()
+	}
 }
 
 // register records a call waiting for the response with id; it fails
@@ -194,7 +205,7 @@ func (s *Session) deliver(rawID []byte, it *protocol.Item, perr *protocol.Protoc
 			return nil
 		}
 		s.countError(0)
-		s.log.Warn("response to unsent request", zap.ByteString("id", clipBytes(rawID)))
+		s.peerWarn("response to unsent request", zap.ByteString("id", clipBytes(rawID)))
 		return nil
 	}
 	var result json.RawMessage

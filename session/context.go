@@ -40,17 +40,23 @@ func (in *incoming) Err() error {
 	return in.err
 }
 
-// Value returns the session for the session key, else the value from
-// Options.Context.
+// Value returns the session for the session key, else the value
+// attached to the session under key (Session.SetValue), else the value
+// from Options.Context.
 func (in *incoming) Value(key any) any {
 	switch key.(type) {
 	case sessionKey:
 		return in.s
+	case requestKey:
+		return in
 	case inlineKey:
 		if in.inline {
 			return in
 		}
 		return nil
+	}
+	if v := in.s.Value(key); v != nil {
+		return v
 	}
 	return in.s.parent.Value(key)
 }

@@ -1,11 +1,17 @@
 package session
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"math"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sourcegraph/jsonrpc2"
 )
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1 }
@@ -52,13 +58,10 @@ func TestCostThrottling(t *testing.T) {
 	if got := s.Stats().Concurrency; got != 1 {
 		t.Errorf("concurrency = %d, want 1", got)
 	}
-	// Over the hard limit: -101, the hook, and the session closes.
+	// Over the hard limit, whatever the peer sent: the hook, and the
+	// session closes.
 	parseError()
-	want := `{"jsonrpc":"2.0","error":{"code":-101,"message":"excessive resource usage"},"id":1}`
-	if got := call(); got != want {
-		t.Errorf("got %s", got)
-	}
-	if err := s.Wait(); !errors.Is(err, ErrExcessiveCost) {
+	if err := waitEnded(t, s); !errors.Is(err, ErrExcessiveCost) {
 		t.Errorf("ended with %v", err)
 	}
 	if n := excessive.Load(); n != 1 {
@@ -80,19 +83,19 @@ func TestCostDecay(t *testing.T) {
 	if c := s.Stats().Cost; c != 0 {
 		t.Errorf("cost after decay = %v, want 0", c)
 	}
-	for range 20 {
+	for range 8 {
 		peer.send(`{bad`)
 		peer.recv()
 	}
 	// As in aiorpcX the decay is applied when the cost is next
 	// recalculated, so the first new error pays off part of it:
-	// 500 + 1,100 − 1,500 = 100, then 19 × 1,100.
-	if c := s.Stats().Cost; !near(c, 21000) {
-		t.Fatalf("cost = %v, want 21000", c)
+	// 500 + 1,100 − 1,500 = 100, then 7 × 1,100.
+	if c := s.Stats().Cost; !near(c, 7800) {
+		t.Fatalf("cost = %v, want 7800", c)
 	}
-	clock.Advance(time.Hour)
-	if c := s.Stats().Cost; !near(c, 11000) {
-		t.Errorf("cost after an hour = %v, want 11000", c)
+	clock.Advance(30 * time.Minute)
+	if c := s.Stats().Cost; !near(c, 2800) {
+		t.Errorf("cost after half an hour = %v, want 2800", c)
 	}
 }
 
@@ -152,5 +155,77 @@ func TestCostPerByte(t *testing.T) {
 	want := float64(st.RecvBytes+st.SendBytes) / 100000
 	if math.Abs(st.Cost-want) > 1e-9 {
 		t.Errorf("cost = %v, want %v", st.Cost, want)
+	}
+}
+
+// A request queued when the peer's cost passes the hard limit is
+// answered -101, the one running finishes, and the session closes.
+func TestHardLimitAnswersPendingRequestsExcessive(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock) // before the session's own cleanup, which waits for the handler
+	h := HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+		<-release
+		return "done", nil
+	})
+	s, peer := newRawPeer(t, &Options{Handler: h, Concurrency: 1})
+	peer.send(`{"jsonrpc":"2.0","id":1,"method":"slow"}`)
+	waitFor(t, "the first request to run", func() bool { return s.Stats().Running == 1 })
+	peer.send(`{"jsonrpc":"2.0","id":2,"method":"queued"}`)
+	waitFor(t, "the second request to queue", func() bool { return s.Stats().Unanswered == 2 })
+	for range 10 { // 10 × 1,100 > 10,000
+		peer.send(`{bad`)
+		peer.recv()
+	}
+	want := `{"jsonrpc":"2.0","error":{"code":-101,"message":"excessive resource usage"},"id":2}`
+	if got := peer.recv(); got != want {
+		t.Errorf("queued request: got %s", got)
+	}
+	unblock()
+	if got := peer.recv(); got != `{"jsonrpc":"2.0","result":"done","id":1}` {
+		t.Errorf("running request: got %s", got)
+	}
+	if err := waitEnded(t, s); !errors.Is(err, ErrExcessiveCost) {
+		t.Errorf("ended with %v", err)
+	}
+}
+
+// Garbage alone, with no request at all, reaches the hard limit and
+// closes the session (it used to pile cost up forever).
+func TestGarbageOnlyPeerClosedAtHardLimit(t *testing.T) {
+	s, peer := newRawPeer(t, &Options{})
+	go func() {
+		for range 1000 {
+			if _, err := peer.conn.Write([]byte("\x00garbage\n")); err != nil {
+				return
+			}
+		}
+	}()
+	go func() { _, _ = io.Copy(io.Discard, peer.conn) }()
+	if err := waitEnded(t, s); !errors.Is(err, ErrExcessiveCost) {
+		t.Errorf("ended with %v", err)
+	}
+	if c := s.Stats().Cost; c < 10000 || c > 20000 {
+		t.Errorf("cost at the end = %v, want past the hard limit and bounded", c)
+	}
+}
+
+// Unsolicited responses cost too, and close the session at the limit.
+func TestUnsolicitedResponsesClosedAtHardLimit(t *testing.T) {
+	s, peer := newRawPeer(t, &Options{})
+	go func() {
+		for i := range 100000 {
+			line := fmt.Sprintf(`{"jsonrpc":"2.0","result":1,"id":%d}`+"\n", 1000000+i)
+			if _, err := peer.conn.Write([]byte(line)); err != nil {
+				return
+			}
+		}
+	}()
+	if err := waitEnded(t, s); !errors.Is(err, ErrExcessiveCost) {
+		t.Errorf("ended with %v", err)
+	}
+	if n := s.Stats().Errors; n < 100 || n > 120 {
+		t.Errorf("errors counted = %d, want about 100 (10,000 / 100)", n)
 	}
 }

@@ -23,6 +23,7 @@ type incoming struct {
 	s        *Session
 	item     *protocol.Item // a JSON-RPC request or notification
 	batch    *batchReply
+	size     int // bytes of the incoming budget held until answered
 	deadline time.Time
 
 	// A message of a MessageSession.
@@ -42,12 +43,22 @@ type incoming struct {
 	inBurst bool
 	// inline: served by the reader goroutine itself (see inline.go).
 	inline bool
+	// refused: answered -102 by the reader, never queued.
+	refused bool
 }
 
 // isNotification reports whether no reply is owed: a JSON-RPC
 // notification, or any message of a MessageSession.
 func (in *incoming) isNotification() bool {
 	return in.item == nil || in.item.Kind == protocol.KindNotification
+}
+
+// name is the method or command, for logs.
+func (in *incoming) name() string {
+	if in.item == nil {
+		return in.command
+	}
+	return clip(in.item.Request.Method)
 }
 
 // what names the request or message for logs.
@@ -75,26 +86,45 @@ func newSoloRequest(s *Session, it *protocol.Item) *incoming {
 	return &r.in
 }
 
-// accept queues a request or message read from the peer. It blocks
-// while the queue is full (back-pressure), and drops it if the session
-// stopped taking new ones.
-func (s *Session) accept(in *incoming) {
+// accept queues a request or message read from the peer, which holds
+// size bytes of the session's incoming budget from now until it is
+// answered (0 for the later items of a batch, whose message is counted
+// once, by its batchReply).
+//
+// The rule that keeps a session from stalling: while nothing of this
+// session waits for the peer, the reader waits here for room (the
+// queue under MaxQueued, the bytes held under MaxIncomingBytes and the
+// shared Budget's share, the write backlog under its high water) and
+// so stops reading: back-pressure. But while a call or batch of this
+// session waits for the peer's answer (a handler calling the peer,
+// typically), the reader never waits: the answer may be the next
+// message. Requests then go on being queued past MaxQueued, bounded in
+// bytes by MaxIncomingBytes, and past that a request is answered -102
+// "server busy" at once and a notification is dropped, both charged to
+// the peer as errors.
+//
+// A request that arrives while the session is closing is dropped. It
+// reports whether in was queued (and so holds size bytes).
+func (s *Session) accept(in *incoming, size int) bool {
 	s.mu.Lock()
-	if !s.stopReading && s.queue.len >= s.cfg.maxQueued && s.bursting {
-		// Waiting for room: what the burst produced so far goes out now,
-		// and the rest of it is dispatched as a burst of its own.
-		s.mu.Unlock()
-		s.endBurst()
-		s.beginBurst()
-		s.mu.Lock()
-	}
-	for !s.stopReading && s.queue.len >= s.cfg.maxQueued {
-		s.notFull.Wait()
-	}
-	if s.stopReading {
-		s.mu.Unlock()
-		s.log.Debug("ignoring request while closing", in.what())
-		return
+	for {
+		if s.stopReading {
+			s.mu.Unlock()
+			s.log.Debug("ignoring request while closing", in.what())
+			return false
+		}
+		if s.roomLocked(size) {
+			break
+		}
+		if s.awaiting.Load() > 0 {
+			if held := s.acct.held.Load(); held == 0 || held+int64(size) <= s.acct.limit {
+				break // past MaxQueued, within the bytes
+			}
+			s.mu.Unlock()
+			s.refuseBusy(in)
+			return false
+		}
+		s.waitForRoomLocked()
 	}
 	if s.bursting {
 		in.inBurst = true
@@ -103,12 +133,99 @@ func (s *Session) accept(in *incoming) {
 	if in.batch != nil {
 		in.batch.hold()
 	}
+	in.size = size
+	s.acct.take(int64(size))
 	s.setDeadlineLocked(in)
 	s.unanswered.pushBack(in)
 	s.queue.pushBack(in)
 	in.queued = true
 	s.spawnLocked()
 	s.mu.Unlock()
+	return true
+}
+
+// roomLocked reports whether a request of size bytes may be queued
+// without waiting.
+func (s *Session) roomLocked(size int) bool {
+	return s.queue.len < s.cfg.maxQueued && s.acct.room(int64(size)) && !s.w.overHighWater()
+}
+
+// waitForRoomLocked waits until something may have made room for the
+// reader: a request taken off the queue or answered, the write backlog
+// drained, a call made to the peer, the shared budget released, or the
+// session closing. Called with mu held, by the reader; returns with mu
+// held.
+func (s *Session) waitForRoomLocked() {
+	if s.bursting {
+		// What the burst produced so far goes out now, and the rest of
+		// it is dispatched as a burst of its own.
+		s.mu.Unlock()
+		s.endBurst()
+		s.beginBurst()
+		s.mu.Lock()
+		if s.stopReading || s.roomLocked(0) {
+			return
+		}
+	}
+	ch := make(chan struct{})
+	s.readerWake = ch
+	s.readerWaiting.Store(true)
+	s.mu.Unlock()
+	var shared <-chan struct{}
+	if b := s.acct.budget; b != nil && b.limit > 0 {
+		shared = b.waitChan()
+		defer b.doneWaiting()
+	}
+	select {
+	case <-ch:
+	case <-shared:
+	case <-s.quit:
+	}
+	s.readerWaiting.Store(false)
+	s.mu.Lock()
+	if s.readerWake == ch {
+		s.readerWake = nil
+	}
+}
+
+// wakeReaderLocked wakes the reader if it waits for room.
+func (s *Session) wakeReaderLocked() {
+	if s.readerWake != nil {
+		close(s.readerWake)
+		s.readerWake = nil
+	}
+}
+
+// wakeReader wakes the reader if it waits for room.
+func (s *Session) wakeReader() {
+	s.mu.Lock()
+	s.wakeReaderLocked()
+	s.mu.Unlock()
+}
+
+// refuseBusy answers a request the session has no room for while it must go
+// on reading: -102 "server busy" for a request, nothing for a
+// notification (dropped); both count as errors of the peer.
+func (s *Session) refuseBusy(in *incoming) {
+	s.countError(0)
+	s.peerWarn("incoming budget full while waiting for the peer; refusing request", in.what(),
+		zap.Int64("held", s.acct.held.Load()), zap.Int64("limit", s.acct.limit))
+	if in.isNotification() || in.item == nil {
+		return
+	}
+	in.answered.Store(true)
+	in.refused = true
+	// A batch's reply is held by the reader until its dispatch ends.
+	s.reply(in, nil, protocol.ServerBusy("server busy - incoming budget full"))
+}
+
+// goAsync runs f on a goroutine the session waits for before it ends.
+func (s *Session) goAsync(f func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
 }
 
 // workerLinger is how long a worker with nothing to do waits for more
@@ -163,6 +280,8 @@ func (s *Session) unparkLocked(p *parked) bool {
 // nothing came, the target has no room for it, or the session ends.
 func (s *Session) worker() {
 	defer s.wg.Done()
+	s.addGoroutine()
+	defer s.removeGoroutine()
 	p := &parked{wake: make(chan struct{}, 1)}
 	var timer *time.Timer
 	s.mu.Lock()
@@ -170,7 +289,7 @@ func (s *Session) worker() {
 		if s.queue.len > 0 && (s.target <= 0 || s.busy < s.target) {
 			in := s.queue.popFront()
 			in.queued = false
-			s.notFull.Signal()
+			s.wakeReaderLocked()
 			excessive := s.target <= 0
 			s.busy++
 			s.mu.Unlock()
@@ -282,7 +401,7 @@ func (s *Session) finish(in *incoming, result any, err error) {
 	}
 	s.answered(in)
 	if disconnect != nil {
-		s.closeAfterReply()
+		s.closeAfterReply(ErrClosed)
 	}
 }
 
@@ -350,7 +469,8 @@ func (s *Session) reply(in *incoming, result any, err error) {
 	if max := s.cfg.maxResponseSize; max > 0 && len(buf.b) > max {
 		buf.b = s.oversized(buf.b[:0], id)
 	}
-	s.w.send(buf, true)
+	// The reader itself answers a request it refuses; it must not wait.
+	s.w.send(buf, !in.refused)
 }
 
 // oversized encodes aiorpcX's reply for a response over the limit.
@@ -389,6 +509,8 @@ func (s *Session) answered(in *incoming) {
 	s.mu.Lock()
 	s.unanswered.remove(in)
 	s.checkDrainedLocked()
+	s.acct.give(int64(in.size))
+	s.wakeReaderLocked()
 	s.mu.Unlock()
 	if in.batch != nil {
 		in.batch.release(true)
@@ -411,37 +533,36 @@ func (s *Session) excessive(in *incoming) {
 		return
 	}
 	in.cancel(context.Canceled)
-	if s.recordCause(ErrExcessiveCost) {
-		s.log.Warn("closing session for excessive resource usage", zap.Float64("cost", s.cost.value()))
-		if f := s.cfg.cost.OnExcessive; f != nil {
-			f()
-		}
-	}
 	if !in.isNotification() {
 		s.reply(in, nil, protocol.ExcessiveResourceUsage("excessive resource usage"))
 	}
 	s.countError(0)
 	s.answered(in)
-	s.closeAfterReply()
+	s.excessiveCost()
 }
 
 // closeAfterReply closes the session gracefully without waiting here
-// (the caller is one of the session's own goroutines).
-func (s *Session) closeAfterReply() {
-	s.recordCause(ErrClosed)
+// (the caller may be one of the session's own goroutines): requests
+// already read are answered and written, then the connection closes.
+// cause is recorded unless one already was. Only the first call acts.
+func (s *Session) closeAfterReply(cause error) {
+	s.recordCause(cause)
+	if !s.closing.CompareAndSwap(false, true) {
+		return
+	}
 	s.endCalls(s.Err())
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.goAsync(func() {
 		ctx := context.Background()
 		if s.cfg.closeTimeout > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, s.cfg.closeTimeout)
 			defer cancel()
 		}
-		_ = s.drain(ctx)
+		if err := s.drain(ctx); err != nil {
+			s.logStuck()
+		}
 		s.abort(s.Err())
-	}()
+	})
 }
 
 // expire answers every request past the processing timeout with -102
@@ -458,7 +579,6 @@ func (s *Session) expire() {
 			if in.queued {
 				s.queue.remove(in)
 				in.queued = false
-				s.notFull.Signal()
 			}
 			expired = append(expired, in)
 		}
@@ -470,6 +590,10 @@ func (s *Session) expire() {
 		s.expiryArmed = false
 	}
 	s.checkDrainedLocked()
+	for _, in := range expired {
+		s.acct.give(int64(in.size))
+	}
+	s.wakeReaderLocked()
 	s.mu.Unlock()
 	for _, in := range expired {
 		in.cancel(context.DeadlineExceeded)

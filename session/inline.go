@@ -32,14 +32,17 @@ var errHandedOff = errors.New("session: reading handed off")
 // tryInline serves it on the reader goroutine if the session has room
 // for it now. It reports whether it did (false: queue it as usual) and
 // whether the reading was handed over meanwhile.
-func (s *Session) tryInline(it *protocol.Item) (served, handedOff bool) {
+func (s *Session) tryInline(it *protocol.Item, size int) (served, handedOff bool) {
 	s.mu.Lock()
-	if s.stopReading || s.queue.len > 0 || s.target <= 0 || s.busy >= s.target || s.fraction > 0 {
+	if s.stopReading || s.queue.len > 0 || s.target <= 0 || s.busy >= s.target || s.fraction > 0 ||
+		!s.acct.room(int64(size)) {
 		s.mu.Unlock()
 		return false, false
 	}
 	in := newSoloRequest(s, it)
 	in.inline = true
+	in.size = size
+	s.acct.take(int64(size))
 	s.setDeadlineLocked(in)
 	s.unanswered.pushBack(in)
 	s.busy++

@@ -62,11 +62,7 @@ func TestShutdownDeadlineAborts(t *testing.T) {
 		t.Errorf("Shutdown = %v", err)
 	}
 	<-cancelled
-	select {
-	case <-s.Done():
-	default:
-		t.Error("Done not closed after Shutdown returned")
-	}
+	waitEnded(t, s)
 }
 
 func TestCloseTimeoutOption(t *testing.T) {
@@ -159,25 +155,60 @@ func TestSendStall(t *testing.T) {
 	}
 }
 
-func TestWriteBufferLimit(t *testing.T) {
-	s, peer := newRawPeer(t, &Options{Handler: echoParams, SendTimeout: -1, MaxWriteBuffer: 1000})
-	_ = peer
+// A sender that would pass the write buffer limit waits for the peer
+// to read, and gives up when its context ends; the session goes on.
+func TestWriteBufferLimitMakesSendersWait(t *testing.T) {
+	s, peer := newRawPeer(t, &Options{Handler: echoParams, SendTimeout: -1, MaxWriteBuffer: 1500})
 	big := []string{strings.Repeat("x", 600)}
 	// The first notification blocks in the write (nobody reads); the
-	// second queues 600 bytes, the third passes the 1000-byte limit.
+	// second queues about 640 bytes, the third would pass the 1500-byte
+	// limit.
 	go func() { _ = s.Notify(context.Background(), "a", big) }()
 	waitFor(t, "first write in progress", func() bool {
 		s.w.mu.Lock()
 		defer s.w.mu.Unlock()
 		return s.w.flushing
 	})
-	_ = s.Notify(context.Background(), "b", big)
-	err := s.Notify(context.Background(), "c", big)
-	var ce *ConnectionError
-	if !errors.As(err, &ce) || !errors.Is(err, ErrSendStalled) {
-		t.Errorf("third notify: %v", err)
+	go func() { _ = s.Notify(context.Background(), "b", big) }()
+	waitFor(t, "second notification queued", func() bool {
+		s.w.mu.Lock()
+		defer s.w.mu.Unlock()
+		return len(s.w.queue) == 1
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.Notify(ctx, "c", big); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("third notify while nobody reads: %v", err)
 	}
-	if err := s.Wait(); !errors.Is(err, ErrSendStalled) {
+	if err := s.Err(); err != nil {
+		t.Fatalf("session ended: %v", err)
+	}
+	// Once the peer reads, a waiting sender goes through.
+	done := make(chan error, 1)
+	go func() { done <- s.Notify(context.Background(), "d", big) }()
+	for _, want := range []string{`"a"`, `"b"`, `"d"`} {
+		if got := peer.recv(); !strings.Contains(got, want) {
+			t.Errorf("peer read %.40s…, want method %s", got, want)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Errorf("fourth notify: %v", err)
+	}
+}
+
+// A peer that floods the session with bad messages while never reading
+// its error replies passes the write buffer limit with replies the
+// reader cannot wait to write: the connection is aborted.
+func TestWriteBufferLimitAbortsFloodingPeerThatNeverReads(t *testing.T) {
+	s, peer := newRawPeer(t, &Options{SendTimeout: -1, MaxWriteBuffer: 1000, Cost: &Cost{}})
+	go func() {
+		for range 200 {
+			if _, err := peer.conn.Write([]byte("xyz\n")); err != nil {
+				return
+			}
+		}
+	}()
+	if err := waitEnded(t, s); !errors.Is(err, ErrSendStalled) {
 		t.Errorf("ended with %v", err)
 	}
 }

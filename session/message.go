@@ -79,7 +79,7 @@ func (m *MessageSession) Send(ctx context.Context, command string, payload []byt
 		putBuffer(buf)
 		return err
 	}
-	return s.w.send(buf, true)
+	return s.w.sendCtx(ctx, buf, true)
 }
 
 // Name returns the session's name, as it appears in its logs.
@@ -130,7 +130,7 @@ func (s *Session) readMessages() error {
 			if errors.As(err, &fe) {
 				s.countError(fe.CostHint())
 				if !fe.Fatal() {
-					s.log.Warn("dropping message", zap.Error(err))
+					s.peerWarn("dropping message", zap.Error(err))
 					continue
 				}
 				s.log.Error("framing error, disconnecting", zap.Error(err))
@@ -147,7 +147,7 @@ func (s *Session) readMessages() error {
 		}
 		payload := make([]byte, len(m.Payload))
 		copy(payload, m.Payload)
-		s.accept(&incoming{s: s, command: m.Command, payload: payload})
+		s.accept(&incoming{s: s, command: m.Command, payload: payload}, len(payload)+24)
 	}
 }
 

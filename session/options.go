@@ -28,15 +28,21 @@ func (s Side) String() string {
 	return "server"
 }
 
-// Defaults from aiorpcX; see DESIGN.md and docs/limits.md.
+// Defaults, from aiorpcX where it has the setting; docs/limits.md lists
+// every limit, its default and what happens at it.
 const (
 	DefaultConcurrency       = 20
 	DefaultQueueFactor       = 4
 	DefaultProcessingTimeout = 30 * time.Second
 	DefaultSendTimeout       = 20 * time.Second
-	DefaultMaxWriteBuffer    = 8 << 20
-	DefaultRequestTimeout    = 30 * time.Second
-	DefaultCloseTimeout      = 30 * time.Second
+	DefaultMaxWriteBuffer    = 8 << 20 // 8 MiB
+	// DefaultMaxIncomingBytes bounds the bytes of incoming work one
+	// session holds: 16 MiB, room for 16 messages at the newline
+	// framer's default limit of 1,000,000 bytes, or for the 100
+	// requests of the default concurrency and queue at 160 KiB each.
+	DefaultMaxIncomingBytes = 16 << 20
+	DefaultRequestTimeout   = 30 * time.Second
+	DefaultCloseTimeout     = 30 * time.Second
 )
 
 // Options configures a session. The zero value is a working server
@@ -66,16 +72,33 @@ type Options struct {
 	// Concurrency is how many incoming requests run at once (20).
 	// MaxQueued is how many read requests may wait for a turn
 	// (4 × Concurrency); when the queue is full the session stops
-	// reading from the connection.
+	// reading from the connection, unless one of its calls waits for
+	// the peer (see MaxIncomingBytes).
 	Concurrency int
 	MaxQueued   int
+	// MaxIncomingBytes bounds the bytes of the requests the session
+	// holds, read and not yet answered, queued or running (16 MiB).
+	// At the bound the session stops reading; but while one of its
+	// calls waits for the peer it goes on reading (the answer may be
+	// next), queueing past MaxQueued within this bound, and answers a
+	// request past it with -102 "server busy" (a notification past it
+	// is dropped). A single message larger than the bound is still
+	// taken when the session holds nothing else.
+	MaxIncomingBytes int
+	// Budget, if set, is a byte budget shared with other sessions
+	// (a server's): the bytes this session holds count against it too.
+	Budget *Budget
 	// ProcessingTimeout bounds the time from reading a request to its
 	// reply (30 s); past it the peer gets -102 "server busy - request
 	// timed out" and the handler's context is cancelled.
 	ProcessingTimeout time.Duration
 	// SendTimeout is how long one write may stall before the connection
-	// is aborted (20 s). MaxWriteBuffer caps the bytes waiting to be
-	// written (8 MB), with the same outcome when passed.
+	// is aborted (20 s). MaxWriteBuffer bounds the bytes waiting to be
+	// written (8 MiB): past half of it the session stops reading
+	// requests until the peer has read; a handler's reply, a call or a
+	// notification that would pass it waits until the peer has read
+	// enough; only a peer that sends without reading while its replies
+	// pile up past it is aborted (ErrSendStalled).
 	SendTimeout    time.Duration
 	MaxWriteBuffer int
 	// MaxResponseSize replaces a reply larger than this with -32600
@@ -102,8 +125,9 @@ type Options struct {
 	Clock Clock
 
 	// OnClose, if set, is called once when the session has ended, with
-	// the cause Wait will return, just before Done is closed. It runs on
-	// the session's reader goroutine and must not wait for the session.
+	// the cause Wait will return, before the functions added with
+	// Session.AfterClose and before Done is closed. It runs on the
+	// session's last goroutine and must not wait for the session.
 	OnClose func(err error)
 }
 
@@ -190,6 +214,7 @@ type settings struct {
 	processingTimeout time.Duration // 0: off
 	sendTimeout       time.Duration // 0: off
 	maxWriteBuffer    int
+	maxIncomingBytes  int
 	maxResponseSize   int
 	idleTimeout       time.Duration
 	closeTimeout      time.Duration
@@ -216,6 +241,7 @@ func resolve(o *Options) settings {
 		processingTimeout: duration(o.ProcessingTimeout, DefaultProcessingTimeout),
 		sendTimeout:       duration(o.SendTimeout, DefaultSendTimeout),
 		maxWriteBuffer:    o.MaxWriteBuffer,
+		maxIncomingBytes:  o.MaxIncomingBytes,
 		maxResponseSize:   o.MaxResponseSize,
 		idleTimeout:       duration(o.IdleTimeout, 0),
 		closeTimeout:      duration(o.CloseTimeout, DefaultCloseTimeout),
@@ -230,6 +256,9 @@ func resolve(o *Options) settings {
 	}
 	if s.maxWriteBuffer <= 0 {
 		s.maxWriteBuffer = DefaultMaxWriteBuffer
+	}
+	if s.maxIncomingBytes <= 0 {
+		s.maxIncomingBytes = DefaultMaxIncomingBytes
 	}
 	if s.clock == nil {
 		s.clock = systemClock{}

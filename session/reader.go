@@ -40,9 +40,12 @@ func (s *Session) readLoop() error {
 func (s *Session) readError(err error, buffered interface{ Buffered() int }) error {
 	var fe framing.Error
 	if errors.As(err, &fe) {
+		if !fe.Fatal() && s.excess.Load() {
+			return nil
+		}
 		s.countError(fe.CostHint())
 		if !fe.Fatal() {
-			s.log.Warn("dropping message", zap.Error(err))
+			s.peerWarn("dropping message", zap.Error(err))
 			if buffered == nil || buffered.Buffered() == 0 {
 				s.endBurst()
 			}
@@ -62,6 +65,11 @@ func (s *Session) readError(err error, buffered interface{ Buffered() int }) err
 //
 //go:noinline
 func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }) (handedOff bool) {
+	if s.excess.Load() {
+		// Closing for excessive cost: nothing more the peer sends
+		// counts, or is served.
+		return false
+	}
 	s.received(len(msg))
 	// More messages already read: hold the replies until the burst has
 	// been dispatched, then write them together.
@@ -79,7 +87,7 @@ func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }
 	m, err := s.codec.DecodeInto(buf, s.items[:0])
 	if err != nil {
 		s.protocolError(err, nil)
-	} else if s.dispatch(m) {
+	} else if s.dispatch(m, len(msg)) {
 		// Another goroutine reads now, into s.items.
 		return true
 	}
@@ -98,7 +106,10 @@ func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }
 // reports whether the reading was handed over to another goroutine
 // while it served a request. The item of a message that is not a batch
 // is the reader's (s.items): a request is copied out of it.
-func (s *Session) dispatch(m protocol.Message) (handedOff bool) {
+//
+// size is the message's length: the first request or notification
+// kept holds it in the session's incoming budget until answered.
+func (s *Session) dispatch(m protocol.Message, size int) (handedOff bool) {
 	var br *batchReply
 	var touched []*batchCall
 	if m.Batch && len(m.Items) > 0 && m.Items[0].Kind != protocol.KindResponse {
@@ -124,14 +135,18 @@ func (s *Session) dispatch(m protocol.Message) (handedOff bool) {
 			s.protocolError(it.Err, br)
 		default:
 			if !m.Batch && !s.bursting {
-				if served, off := s.tryInline(it); served {
+				if served, off := s.tryInline(it, size); served {
 					return off
 				}
 			}
+			var in *incoming
 			if m.Batch {
-				s.accept(&incoming{s: s, item: it, batch: br})
+				in = &incoming{s: s, item: it, batch: br}
 			} else {
-				s.accept(newSoloRequest(s, it))
+				in = newSoloRequest(s, it)
+			}
+			if s.accept(in, size) {
+				size = 0
 			}
 		}
 	}
@@ -150,7 +165,7 @@ func (s *Session) protocolError(err error, br *batchReply) {
 	var pe *protocol.ProtocolError
 	if !errors.As(err, &pe) {
 		s.countError(0)
-		s.log.Warn("cannot decode message", zap.Error(err))
+		s.peerWarn("cannot decode message", zap.Error(err))
 		return
 	}
 	hint := 0.0

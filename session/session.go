@@ -51,26 +51,39 @@ type Session struct {
 	pmu     sync.Mutex
 	pending map[uint64]*call
 
+	// acct counts the bytes of incoming work the session holds, against
+	// Options.MaxIncomingBytes and the shared Options.Budget.
+	acct account
+	// awaiting counts outgoing calls and batches waiting for the peer:
+	// while any does, the reader must go on reading (see accept).
+	awaiting atomic.Int32
+	// readerWaiting is set while the reader waits for room (readerWake).
+	readerWaiting atomic.Bool
+
 	// mu guards the incoming side: the queue, the workers and the
 	// unanswered requests in arrival (and so deadline) order.
+	//
+	// Lock order: mu may be held while taking the writer's lock (w.mu),
+	// a request's context lock (in.cmu) or closeMu; none of those is
+	// held while taking mu. The writer reports through its hooks with
+	// its own lock released.
 	mu          sync.Mutex
-	notFull     sync.Cond // signalled when the queue shrinks or the session stops
-	queue       list      // requests waiting for a worker
-	unanswered  list      // every request read and not yet answered
-	base        int       // configured concurrency (changed by SetConcurrency)
-	target      int       // current concurrency target after throttling
-	fraction    float64   // cost fraction behind target
-	workers     int       // worker goroutines running
-	idle        []*parked // workers waiting for work, most recent last
-	busy        int       // requests running a handler
+	readerWake  chan struct{} // closed to wake the reader waiting for room
+	queue       list          // requests waiting for a worker
+	unanswered  list          // every request read and not yet answered
+	base        int           // configured concurrency (changed by SetConcurrency)
+	target      int           // current concurrency target after throttling
+	fraction    float64       // cost fraction behind target
+	workers     int           // worker goroutines running
+	idle        []*parked     // workers waiting for work, most recent last
+	busy        int           // requests running a handler
+	gids        []uint64      // goroutines that run handlers: workers and readers
 	expiryArmed bool
 	expiry      *time.Timer
 	drained     chan struct{} // closed when unanswered becomes empty, if waited for
 	stopReading bool          // graceful close: new requests are ignored
 	burstLeft   int           // requests of the current burst not yet answered
 	burstEnded  bool          // the reader has dispatched the whole burst
-	burstTimer  *time.Timer
-	burstWait   time.Duration // defaultBurstWait; tests change it
 
 	// handOff is the timer of a request served inline (see inline.go).
 	handOff      *time.Timer
@@ -100,6 +113,15 @@ type Session struct {
 
 	stats counters
 	start time.Time
+	warns warnLimit
+
+	// Values and functions attached by the program (see values.go).
+	vmu         sync.Mutex
+	values      []keyValue
+	afterClose  []func(*Session, error)
+	closing     atomic.Bool // closeAfterReply started
+	excess      atomic.Bool // over the hard cost limit: what is read is ignored
+	closedHooks bool        // runAfterClose has run; guarded by vmu
 
 	// msg is set for a MessageSession, and msgSession is its wrapper.
 	msg        *messageMode
@@ -108,8 +130,11 @@ type Session struct {
 
 // New starts a session over stream, with options o (nil for the
 // defaults). The session owns stream from then on and closes it when it
-// ends.
+// ends. It panics if stream is nil.
 func New(stream framing.Stream, o *Options) *Session {
+	if stream == nil {
+		panic("session: New with a nil stream")
+	}
 	if o == nil {
 		o = &Options{}
 	}
@@ -134,7 +159,6 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 		quit:    make(chan struct{}),
 		start:   time.Now(),
 
-		burstWait:    defaultBurstWait,
 		inlineBudget: defaultInlineBudget,
 	}
 	if s.parent == nil {
@@ -154,15 +178,21 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 	// WithLazy: the fields are encoded at the first log line, so a
 	// session that never logs holds no encoded copy of them.
 	s.log = logger.WithLazy(fields...)
-	s.notFull.L = &s.mu
 	s.queue.queue = true
+	s.acct = account{limit: int64(s.cfg.maxIncomingBytes), budget: o.Budget}
 	s.base = s.cfg.concurrency
 	s.target = s.base
 	s.cost = newCostMeter(s.cfg.cost, s.cfg.clock, s.retarget)
 	s.out = newOutgoingLimit(s.cfg.outgoing, s.calls, func(from, to int) {
 		s.log.Info("changing outgoing request concurrency", zap.Int("from", from), zap.Int("to", to))
 	})
-	s.w = newWriter(s)
+	s.w = newWriter(stream, &s.cfg, writerHooks{
+		sent:  s.sent,
+		fail:  s.abort,
+		held:  s.burstTimeout,
+		low:   s.wakeReader,
+		async: s.goAsync,
+	}, s.since, s.log)
 	if s.cfg.processingTimeout > 0 {
 		s.expiry = time.AfterFunc(time.Hour, s.expire)
 		s.expiry.Stop()
@@ -239,6 +269,23 @@ func (s *Session) retarget(fraction float64) {
 	}
 	s.spawnLocked()
 	s.mu.Unlock()
+	if fraction >= 1 {
+		// At the hard limit, whatever the peer sent: requests already
+		// read get -101 (the target is 0), then the session closes.
+		s.excessiveCost()
+	}
+}
+
+// excessiveCost closes the session for excessive resource usage, once.
+func (s *Session) excessiveCost() {
+	s.excess.Store(true)
+	if s.recordCause(ErrExcessiveCost) {
+		s.log.Warn("closing session for excessive resource usage", zap.Float64("cost", s.cost.value()))
+		if f := s.cfg.cost.OnExcessive; f != nil {
+			f()
+		}
+	}
+	s.closeAfterReply(ErrExcessiveCost)
 }
 
 // FromContext returns the session serving the request whose context is
@@ -300,23 +347,26 @@ func (s *Session) abort(cause error) {
 		for in := s.unanswered.head; in != nil; in = in.next {
 			in.cancel(context.Canceled)
 		}
-		s.notFull.Broadcast()
+		s.wakeReaderLocked()
 		s.mu.Unlock()
 	})
 }
 
-// Abort closes the session at once, without waiting for running
-// handlers, and returns when it has ended. A handler of this session
-// must not call it (it would wait for itself); it returns a
-// *ReplyAndDisconnect instead.
+// Abort closes the session at once, cancelling running handlers, and
+// returns when it has ended and every handler has returned. Called by
+// a handler of this session (on the goroutine that runs it), it does
+// not wait: the session ends once that handler has returned.
 func (s *Session) Abort() {
 	s.abort(ErrClosed)
+	if s.onOwnGoroutine() {
+		return
+	}
 	<-s.done
 }
 
 // Close closes the session gracefully with the CloseTimeout option
 // (30 s by default) as its deadline; see [Session.Shutdown]. It returns
-// nil, or an error if the deadline passed and the session was aborted.
+// nil, or the deadline's error if it passed.
 func (s *Session) Close() error {
 	ctx := context.Background()
 	if s.cfg.closeTimeout > 0 {
@@ -330,17 +380,48 @@ func (s *Session) Close() error {
 // Shutdown closes the session gracefully: it stops taking new requests
 // and calls (pending outgoing calls fail with a ConnectionError), lets
 // the requests already read run and their replies be written, then
-// closes the connection. If ctx ends first, the session is aborted and
-// ctx.Err() returned. Shutdown returns when the session has ended, so a
-// handler of this session must not call it, nor Close (it would wait for
-// itself); it returns a *ReplyAndDisconnect instead.
+// closes the connection and returns nil once every handler has
+// returned.
+//
+// If ctx ends first, the session is aborted (running handlers are
+// cancelled, nothing more is written) and Shutdown returns ctx.Err() at
+// once, without waiting for handlers that ignore their context: those
+// are named in the log, and what they do afterwards reaches nobody.
+// Done is closed when the last of them has returned.
+//
+// Called by a handler of this session (on the goroutine that runs it),
+// Shutdown and Close do not wait for that handler, which would wait for
+// itself: they start the graceful close, which writes the handler's
+// reply and then closes the connection, and return nil at once.
 func (s *Session) Shutdown(ctx context.Context) error {
+	if s.onOwnGoroutine() {
+		s.closeAfterReply(ErrClosed)
+		return nil
+	}
 	s.recordCause(ErrClosed)
 	s.endCalls(ErrClosed)
 	err := s.drain(ctx)
 	s.abort(ErrClosed)
-	<-s.done
-	return err
+	select {
+	case <-s.done:
+		return err
+	case <-ctx.Done():
+		s.logStuck()
+		return ctx.Err()
+	}
+}
+
+// logStuck names the handlers still running after a deadline passed.
+func (s *Session) logStuck() {
+	s.mu.Lock()
+	var stuck []string
+	for in := s.unanswered.head; in != nil && len(stuck) < 20; in = in.next {
+		stuck = append(stuck, in.name())
+	}
+	running := s.busy
+	s.mu.Unlock()
+	s.log.Warn("closing deadline passed with handlers still running; they were cancelled and their replies will be dropped",
+		zap.Int("running", running), zap.Strings("unanswered", stuck))
 }
 
 // drain stops reading new requests and waits until every request read
@@ -348,7 +429,7 @@ func (s *Session) Shutdown(ctx context.Context) error {
 func (s *Session) drain(ctx context.Context) error {
 	s.mu.Lock()
 	s.stopReading = true
-	s.notFull.Broadcast()
+	s.wakeReaderLocked()
 	var ch chan struct{}
 	if s.unanswered.len > 0 {
 		if s.drained == nil {
@@ -385,18 +466,21 @@ func (s *Session) checkIdle() {
 // tears the session down, or until it hands the reading over to another
 // (see inline.go). Every reader goroutine is counted in wg.
 func (s *Session) read() {
+	s.addGoroutine()
 	var cause error
 	if s.msg != nil {
 		cause = s.readMessages()
 	} else {
 		cause = s.readLoop()
 		if cause == errHandedOff {
+			s.removeGoroutine()
 			s.wg.Done()
 			return
 		}
 		s.endBurst()
 		s.w.uncork()
 	}
+	s.removeGoroutine()
 	s.wg.Done()
 	s.teardown(cause)
 }
@@ -425,15 +509,8 @@ func (s *Session) teardown(cause error) {
 		s.idleT.Stop()
 	}
 	s.handOff.Stop()
-	s.mu.Lock()
-	if s.burstTimer != nil {
-		s.burstTimer.Stop()
-	}
-	s.mu.Unlock()
 	s.w.stop()
 	s.log.Debug("session ended", zap.Error(s.Err()))
-	if s.onClose != nil {
-		s.onClose(s.Err())
-	}
+	s.runAfterClose()
 	close(s.done)
 }

@@ -4,8 +4,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"go.uber.org/zap"
 )
 
 // stallWatch aborts the session when one write has not returned after
@@ -21,8 +19,9 @@ import (
 // is aborted. So a busy session pays for the timer once per timeout,
 // and an idle one not at all.
 type stallWatch struct {
-	s       *Session
 	timeout time.Duration
+	since   func() time.Duration // the session's clock
+	onStall func()               // aborts the session
 	// writing is when the write in progress began; never when no write
 	// is in progress.
 	writing moment
@@ -34,8 +33,8 @@ type stallWatch struct {
 	t       *time.Timer
 }
 
-func newStallWatch(s *Session, timeout time.Duration) *stallWatch {
-	sw := &stallWatch{s: s, timeout: timeout}
+func newStallWatch(timeout time.Duration, since func() time.Duration, onStall func()) *stallWatch {
+	sw := &stallWatch{timeout: timeout, since: since, onStall: onStall}
 	sw.t = time.AfterFunc(time.Hour, sw.check)
 	sw.t.Stop()
 	return sw
@@ -43,7 +42,7 @@ func newStallWatch(s *Session, timeout time.Duration) *stallWatch {
 
 // begin notes the start of a write, and arms the timer if it is not.
 func (sw *stallWatch) begin() {
-	sw.writing.set(sw.s.since())
+	sw.writing.set(sw.since())
 	if !sw.armed.Load() && sw.armed.CompareAndSwap(false, true) {
 		sw.reset(sw.timeout)
 	}
@@ -72,12 +71,11 @@ func (sw *stallWatch) check() {
 		}
 		return
 	}
-	if elapsed := sw.s.since() - began; elapsed < sw.timeout {
+	if elapsed := sw.since() - began; elapsed < sw.timeout {
 		sw.reset(sw.timeout - elapsed)
 		return
 	}
-	sw.s.log.Warn("send stalled, aborting connection", zap.Duration("after", sw.timeout))
-	sw.s.abort(ErrSendStalled)
+	sw.onStall()
 }
 
 // stop releases the timer for good.

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -13,61 +14,143 @@ import (
 // the first goroutine to send while nothing is being written becomes
 // the flusher and writes everything queued meanwhile, in one Write when
 // the stream is a framing.BatchWriter, so that replies ready at the
-// same time are coalesced. A write that stalls longer than the send
-// timeout, or a queue over the write buffer limit, aborts the session.
+// same time are coalesced.
+//
+// Bounds. The bytes queued and not yet written are the backlog. A
+// sender that may block (a handler's reply, a call, a notification)
+// waits while the backlog is over maxBuffer: a peer that reads slowly
+// slows its session down rather than growing its memory. A sender that
+// must not block (the reader, answering a protocol error) never waits;
+// if the backlog is over maxBuffer then, the peer is flooding without
+// reading and the session is aborted with ErrSendStalled. A write that
+// stalls longer than the send timeout aborts the session too (see
+// stallWatch). The session pauses reading requests while the backlog is
+// over half of maxBuffer (see [writer.overHighWater]).
+//
+// Holding. While corked (the reader is dispatching a burst of messages
+// that arrived together) messages are queued, not written, so that
+// their replies go out together; but no message is held longer than
+// holdWait after it was queued: the hold timer then writes what is
+// queued, corked or not.
+//
+// The writer knows nothing of the session: it reports through the
+// callbacks of writerHooks.
 type writer struct {
-	s      *Session
-	stream framing.Stream
-	batch  framing.BatchWriter
-	stall  *stallWatch // nil: no send timeout
+	stream    framing.Stream
+	batch     framing.BatchWriter
+	stall     *stallWatch // nil: no send timeout
+	maxBuffer int
+	holdWait  time.Duration
+	hooks     writerHooks
+	log       *zap.Logger
 
-	mu       sync.Mutex
-	queue    []*buffer
-	spare    []*buffer
-	scratch  [][]byte
-	bytes    int // queued and not yet written
-	flushing bool
-	corked   bool // the reader is in a burst: queue, do not write yet
-	err      error
-	seq      uint64 // messages queued so far
-	written  uint64 // messages written so far
-	progress chan struct{}
+	mu        sync.Mutex
+	queue     []*buffer
+	spare     []*buffer
+	scratch   [][]byte
+	bytes     int // the backlog: queued and not yet written
+	flushing  bool
+	corked    bool // the reader is in a burst: queue, do not write yet
+	holdArmed bool // the hold timer is pending
+	hold      *time.Timer
+	err       error
+	seq       uint64 // messages queued so far
+	written   uint64 // messages written so far
+	progress  chan struct{}
+	lowWait   bool // someone waits for the backlog to fall under high water
 }
 
-func newWriter(s *Session) *writer {
-	w := &writer{s: s, stream: s.stream}
-	w.batch, _ = s.stream.(framing.BatchWriter)
-	if s.cfg.sendTimeout > 0 {
-		w.stall = newStallWatch(s, s.cfg.sendTimeout)
+// writerHooks are the writer's reports to its session.
+type writerHooks struct {
+	// sent counts messages written, with their bytes.
+	sent func(messages, bytes int)
+	// fail aborts the session with err (a write error or a stall).
+	fail func(err error)
+	// held runs when the hold timer wrote held messages.
+	held func()
+	// low runs when the backlog fell under high water and lowWait was
+	// set.
+	low func()
+	// async runs f on a goroutine the session waits for.
+	async func(f func())
+}
+
+func newWriter(stream framing.Stream, cfg *settings, hooks writerHooks, since func() time.Duration, log *zap.Logger) *writer {
+	w := &writer{stream: stream, maxBuffer: cfg.maxWriteBuffer, holdWait: defaultBurstWait, hooks: hooks, log: log}
+	w.batch, _ = stream.(framing.BatchWriter)
+	if cfg.sendTimeout > 0 {
+		w.stall = newStallWatch(cfg.sendTimeout, since, func() {
+			log.Warn("send stalled, aborting connection", zap.Duration("after", cfg.sendTimeout))
+			hooks.fail(ErrSendStalled)
+		})
 	}
+	w.hold = time.AfterFunc(time.Hour, w.holdExpired)
+	w.hold.Stop()
 	return w
 }
 
 // send queues buf (which the writer owns from then on) and, when flush
 // is true and nobody is writing, writes the queue before returning.
-// When flush is false a goroutine writes instead, so that the reader
-// never blocks on a peer that does not read.
+// With flush true the caller may be made to wait while the backlog is
+// over the limit; with flush false it never waits, and a goroutine
+// writes instead, so that the reader never blocks on a peer that does
+// not read. It returns a *ConnectionError once the writer has failed.
 func (w *writer) send(buf *buffer, flush bool) error {
+	return w.sendCtx(nil, buf, flush)
+}
+
+// sendCtx is send with a context that ends the wait for room: the
+// message is then dropped and ctx.Err() returned.
+func (w *writer) sendCtx(ctx context.Context, buf *buffer, flush bool) error {
+	n := len(buf.b)
+	var done <-chan struct{}
+	if ctx != nil {
+		done = ctx.Done()
+	}
 	w.mu.Lock()
+	for w.err == nil && w.bytes > 0 && w.bytes+n > w.maxBuffer {
+		if !flush {
+			queued := w.bytes
+			w.mu.Unlock()
+			putBuffer(buf)
+			w.log.Warn("write buffer limit passed by a peer that does not read, aborting connection",
+				zap.Int("queued", queued), zap.Int("limit", w.maxBuffer))
+			w.hooks.fail(ErrSendStalled)
+			return &ConnectionError{Err: ErrSendStalled}
+		}
+		if !w.flushing && !w.corked {
+			// Nobody writes the backlog: this sender does.
+			w.flushing = true
+			w.flushLocked()
+			w.mu.Lock()
+			continue
+		}
+		w.armHoldLocked()
+		ch := w.progressLocked()
+		w.mu.Unlock()
+		select {
+		case <-ch:
+		case <-done:
+			putBuffer(buf)
+			return ctx.Err()
+		}
+		w.mu.Lock()
+	}
 	if w.err != nil {
 		err := w.err
 		w.mu.Unlock()
 		putBuffer(buf)
 		return &ConnectionError{Err: err}
 	}
-	n := len(buf.b)
-	if w.bytes > 0 && w.bytes+n > w.s.cfg.maxWriteBuffer {
-		w.mu.Unlock()
-		putBuffer(buf)
-		w.s.log.Warn("write buffer limit passed, aborting connection",
-			zap.Int("queued", w.bytes), zap.Int("limit", w.s.cfg.maxWriteBuffer))
-		w.s.abort(ErrSendStalled)
-		return &ConnectionError{Err: ErrSendStalled}
-	}
 	w.queue = append(w.queue, buf)
 	w.bytes += n
 	w.seq++
-	if w.flushing || w.corked {
+	if w.flushing {
+		w.mu.Unlock()
+		return nil
+	}
+	if w.corked {
+		w.armHoldLocked()
 		w.mu.Unlock()
 		return nil
 	}
@@ -79,22 +162,47 @@ func (w *writer) send(buf *buffer, flush bool) error {
 	return w.flushLocked()
 }
 
+// armHoldLocked arms the hold timer if it is not.
+func (w *writer) armHoldLocked() {
+	if !w.holdArmed {
+		w.holdArmed = true
+		w.hold.Reset(w.holdWait)
+	}
+}
+
+// holdExpired is the hold timer's function: what is queued is written
+// now, and the session is told.
+func (w *writer) holdExpired() {
+	w.mu.Lock()
+	if !w.holdArmed {
+		w.mu.Unlock()
+		return
+	}
+	w.holdArmed = false
+	if w.err == nil && !w.flushing && len(w.queue) > 0 {
+		w.flushing = true
+		w.flushAsyncLocked()
+	} else {
+		w.mu.Unlock()
+	}
+	w.hooks.held()
+}
+
 // flushAsyncLocked writes the queue on a goroutine of its own. Called
 // with mu held and flushing set; returns with mu released.
 func (w *writer) flushAsyncLocked() {
 	w.mu.Unlock()
-	w.s.wg.Add(1)
-	go func() {
-		defer w.s.wg.Done()
+	w.hooks.async(func() {
 		w.mu.Lock()
 		w.flushLocked()
-	}()
+	})
 }
 
 // cork holds the messages sent from now on in the queue, unwritten,
-// until uncork. The reader corks while it dispatches a burst of
-// pipelined requests that arrived together, so that their replies go
-// out together, in one write, instead of one write each.
+// until uncork or for holdWait at most. The reader corks while it
+// dispatches a burst of pipelined requests that arrived together, so
+// that their replies go out together, in one write, instead of one
+// write each.
 func (w *writer) cork() {
 	w.mu.Lock()
 	w.corked = true
@@ -110,6 +218,10 @@ func (w *writer) uncork() {
 		return
 	}
 	w.corked = false
+	if w.holdArmed {
+		w.holdArmed = false
+		w.hold.Stop()
+	}
 	if w.flushing || len(w.queue) == 0 || w.err != nil {
 		w.mu.Unlock()
 		return
@@ -138,7 +250,7 @@ func (w *writer) flushLocked() error {
 			q[i] = nil
 		}
 		if err == nil {
-			w.s.sent(len(q), bytes)
+			w.hooks.sent(len(q), bytes)
 		}
 
 		w.mu.Lock()
@@ -154,10 +266,17 @@ func (w *writer) flushLocked() error {
 	if w.err != nil {
 		w.dropLocked()
 	}
+	low := w.lowWait && !w.overHighWaterLocked()
+	if low {
+		w.lowWait = false
+	}
 	w.mu.Unlock()
+	if low {
+		w.hooks.low()
+	}
 	if err != nil {
-		w.s.log.Debug("write failed", zap.Error(err))
-		w.s.abort(err)
+		w.log.Debug("write failed", zap.Error(err))
+		w.hooks.fail(err)
 		return &ConnectionError{Err: err}
 	}
 	return nil
@@ -185,6 +304,14 @@ func (w *writer) write(q []*buffer) error {
 	return nil
 }
 
+// progressLocked returns a channel closed at the next write or failure.
+func (w *writer) progressLocked() <-chan struct{} {
+	if w.progress == nil {
+		w.progress = make(chan struct{})
+	}
+	return w.progress
+}
+
 func (w *writer) signalLocked() {
 	if w.progress != nil {
 		close(w.progress)
@@ -201,7 +328,29 @@ func (w *writer) dropLocked() {
 	w.bytes = 0
 }
 
-// fail stops all writing with err; queued messages are dropped.
+func (w *writer) overHighWaterLocked() bool { return w.bytes > w.maxBuffer/2 }
+
+// overHighWater reports whether the backlog is over half the limit; if
+// it is, low is called once it falls back under.
+func (w *writer) overHighWater() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil || !w.overHighWaterLocked() {
+		return false
+	}
+	w.lowWait = true
+	return true
+}
+
+// backlog returns the bytes queued and not yet written.
+func (w *writer) backlog() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.bytes
+}
+
+// fail stops all writing with err; queued messages are dropped, and
+// senders waiting for room return.
 func (w *writer) fail(err error) {
 	w.mu.Lock()
 	if w.err == nil {
@@ -211,7 +360,12 @@ func (w *writer) fail(err error) {
 		w.dropLocked()
 	}
 	w.signalLocked()
+	low := w.lowWait
+	w.lowWait = false
 	w.mu.Unlock()
+	if low {
+		w.hooks.low()
+	}
 }
 
 // flushWait waits until every message queued before the call has been
@@ -220,10 +374,15 @@ func (w *writer) flushWait(ctx context.Context) error {
 	w.mu.Lock()
 	target := w.seq
 	for w.written < target && w.err == nil {
-		if w.progress == nil {
-			w.progress = make(chan struct{})
+		if !w.flushing && len(w.queue) > 0 {
+			// Held by a cork: nothing more will join the burst.
+			w.corked = false
+			w.flushing = true
+			w.flushAsyncLocked()
+			w.mu.Lock()
+			continue
 		}
-		ch := w.progress
+		ch := w.progressLocked()
 		w.mu.Unlock()
 		select {
 		case <-ch:
@@ -236,9 +395,13 @@ func (w *writer) flushWait(ctx context.Context) error {
 	return nil
 }
 
-// stop releases the writer's timer once the session has ended.
+// stop releases the writer's timers once the session has ended.
 func (w *writer) stop() {
 	if w.stall != nil {
 		w.stall.stop()
 	}
+	w.mu.Lock()
+	w.holdArmed = false
+	w.hold.Stop()
+	w.mu.Unlock()
 }

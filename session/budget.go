@@ -1,0 +1,156 @@
+package session
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Budget bounds the bytes of incoming work held by a group of sessions,
+// typically every session of one server (see Options.Budget): requests
+// read and not yet answered, queued or running, and, for a connection
+// read through [Budget.Conn], the bytes of a message still arriving.
+//
+// While the group holds less than its limit, every session reads as its
+// own limits allow. At the limit, the largest holders wait first: a
+// session that holds at least an equal share of the limit (the limit
+// divided by the sessions holding anything) stops reading until the
+// group is below the limit again, while sessions holding less go on
+// reading up to that share. So a few sessions that hold a lot cannot
+// lock everyone else out, and the group's total stays within the limit
+// plus one read buffer per session that reads.
+//
+// A Budget is safe for concurrent use. Its zero value has no limit;
+// make one with [NewBudget].
+type Budget struct {
+	limit   int64
+	used    atomic.Int64
+	holders atomic.Int64 // accounts holding at least one byte
+
+	mu      sync.Mutex
+	waiters int           // accounts waiting for room
+	wake    chan struct{} // closed when room is made while someone waits
+}
+
+// NewBudget returns a budget of limit bytes; a limit of 0 or less means
+// no limit.
+func NewBudget(limit int64) *Budget {
+	return &Budget{limit: limit}
+}
+
+// Limit returns the budget's limit in bytes (0: none).
+func (b *Budget) Limit() int64 {
+	if b == nil || b.limit <= 0 {
+		return 0
+	}
+	return b.limit
+}
+
+// Held returns the bytes held now by the sessions of the group.
+func (b *Budget) Held() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.used.Load()
+}
+
+// share is how many bytes one account may hold while the group is at
+// its limit; room reports how many more bytes an account holding held
+// may take now (0: it must wait).
+func (b *Budget) room(held int64) int64 {
+	if b == nil || b.limit <= 0 {
+		return 1 << 62
+	}
+	used := b.used.Load()
+	if free := b.limit - used; free > 0 {
+		return free
+	}
+	n := b.holders.Load()
+	if held == 0 {
+		n++
+	}
+	share := b.limit / max(n, 1)
+	return share - held
+}
+
+// add moves the group's total by delta bytes for an account that held
+// before bytes; it wakes the waiters when room was made.
+func (b *Budget) add(before, delta int64) {
+	if b == nil || delta == 0 {
+		return
+	}
+	b.used.Add(delta)
+	after := before + delta
+	switch {
+	case before == 0 && after > 0:
+		b.holders.Add(1)
+	case before > 0 && after == 0:
+		b.holders.Add(-1)
+	}
+	if delta < 0 {
+		b.mu.Lock()
+		if b.waiters > 0 && b.wake != nil {
+			close(b.wake)
+			b.wake = nil
+		}
+		b.mu.Unlock()
+	}
+}
+
+// waitChan registers a waiter and returns the channel closed when room
+// is made; done must be called after the wait.
+func (b *Budget) waitChan() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.waiters++
+	if b.wake == nil {
+		b.wake = make(chan struct{})
+	}
+	return b.wake
+}
+
+func (b *Budget) doneWaiting() {
+	b.mu.Lock()
+	b.waiters--
+	b.mu.Unlock()
+}
+
+// account is one session's share of incoming bytes: held is what it
+// holds now, limit its own bound (Options.MaxIncomingBytes), budget the
+// group's (nil: none).
+type account struct {
+	limit  int64
+	budget *Budget
+	held   atomic.Int64
+}
+
+// take adds n bytes held.
+func (a *account) take(n int64) {
+	if n == 0 {
+		return
+	}
+	after := a.held.Add(n)
+	a.budget.add(after-n, n)
+}
+
+// give releases n bytes held.
+func (a *account) give(n int64) {
+	if n == 0 {
+		return
+	}
+	after := a.held.Add(-n)
+	a.budget.add(after+n, -n)
+}
+
+// room reports whether n more bytes may be taken now: within the
+// session's limit and the group's share. A session that holds nothing
+// may always take one message, so that reading never stops for good.
+func (a *account) room(n int64) bool {
+	held := a.held.Load()
+	if held == 0 {
+		return true
+	}
+	if held+n > a.limit {
+		return false
+	}
+	return a.budget.room(held) >= n
+}
