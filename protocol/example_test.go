@@ -97,7 +97,9 @@ func ExampleProtocolError() {
 }
 
 // An auto-detecting codec takes the dialect of the first message it
-// decodes, here JSON-RPC 1.0, and then writes it.
+// decodes and keeps it. Here that message has no "jsonrpc", which
+// selects the loose dialect (as in aiorpcX): a later 1.0 message does
+// not change it, and the codec writes 2.0. A V1 codec writes 1.0.
 func ExampleNew_auto() {
 	codec := protocol.New(protocol.Auto, nil) // one per connection
 	m, err := codec.Decode([]byte(`{"method": "echo", "params": ["hi"], "id": 1}`))
