@@ -87,8 +87,11 @@
 // oversized or mixed batch, a batch in 1.0), and sets one in Item.Err
 // for an invalid item. It carries the error reply to send, if one is
 // owed, and the raw ID it concerns; a malformed response owes no reply
-// but is reported against the pending request with its ID. errors.As
-// finds both the *ProtocolError and its *jsonrpc2.Error. The Append
-// methods return *jsonrpc2.Error values too: -32600 for a bad ID,
-// -32602 for params of the wrong shape, -32603 for invalid JSON.
+// but is reported against the pending request with its ID. A
+// *ProtocolError does not unwrap to the *jsonrpc2.Error it holds:
+// errors.As for a *jsonrpc2.Error never finds a violation of the
+// protocol, so that a caller can tell the peer's error response from a
+// malformed response. The Append methods return *jsonrpc2.Error values
+// too: -32600 for a bad ID, -32602 for params of the wrong shape,
+// -32603 for invalid JSON.
 package protocol

@@ -79,7 +79,8 @@ func ExampleAppendBatch() {
 }
 
 // A message that cannot be read as a whole returns a *ProtocolError
-// holding the error reply to send.
+// holding the error reply to send. It is not a *jsonrpc2.Error: that
+// is an error object the peer sent.
 func ExampleProtocolError() {
 	codec := protocol.New(protocol.V2, nil)
 	_, err := codec.Decode([]byte(`{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]`))
@@ -90,10 +91,10 @@ func ExampleProtocolError() {
 		fmt.Println(string(out))
 	}
 	var je *jsonrpc2.Error
-	fmt.Println(errors.As(err, &je), je.Code == protocol.CodeParseError)
+	fmt.Println(errors.As(err, &je), pe.Err.Code == protocol.CodeParseError)
 	// Output:
 	// {"jsonrpc":"2.0","error":{"code":-32700,"message":"invalid JSON at byte 39"},"id":null}
-	// true true
+	// false true
 }
 
 // An auto-detecting codec takes the dialect of the first message it
