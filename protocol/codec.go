@@ -69,8 +69,10 @@ type Message struct {
 // Codec decodes framed messages into items and encodes items for one
 // JSON-RPC dialect. Encoding methods append to dst and return the
 // extended buffer; on error they return dst unchanged. All methods are
-// safe for concurrent use, except that Decode must be called by one
-// goroutine at a time (the session's reader).
+// safe for concurrent use, except Decode and DecodeInto of an
+// auto-detecting codec, which detect the dialect unguarded and must be
+// called by one goroutine at a time (a session's reader); see the
+// package documentation.
 type Codec interface {
 	// Decode parses one message. The items alias msg, which must not be
 	// changed while they are in use. It returns a *ProtocolError for a
@@ -98,6 +100,7 @@ type Codec interface {
 	// is id (nil means null).
 	AppendError(dst, id []byte, e *jsonrpc2.Error) ([]byte, error)
 	// Dialect is the dialect in use: for an auto-detecting codec, the
-	// detected one, or Auto before the first message.
+	// detected one, or Auto until a message other than a parse error
+	// has been decoded.
 	Dialect() Dialect
 }

@@ -21,8 +21,9 @@ const (
 	// Loose reads both 2.0 and 1.0 shapes with any "jsonrpc" value and
 	// writes 2.0 (aiorpcX JSONRPCLoose).
 	Loose
-	// Auto detects the dialect from the first message received and
-	// keeps it; until then it writes 2.0 (aiorpcX JSONRPCAutoDetect).
+	// Auto detects the dialect from the first message decoded that is
+	// not a parse error and keeps it; until then it writes 2.0 (aiorpcX
+	// JSONRPCAutoDetect). A codec for it holds that state: see New.
 	Auto
 )
 

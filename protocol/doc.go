@@ -1,11 +1,12 @@
 // Package protocol turns one framed message into JSON-RPC items and
 // items back into bytes, for JSON-RPC 2.0 ([V2]), JSON-RPC 1.0 ([V1]),
 // aiorpcX's loose dialect ([Loose]) and auto-detection ([Auto]). It
-// does no I/O and keeps no connection state: the session layer
-// allocates IDs and tracks pending requests. The in-memory model is
-// that of github.com/sourcegraph/jsonrpc2 (Request, Response, Error,
-// ID); the wire encoding is this package's own, a hand-written scanner
-// that needs no reflection and about two allocations per request.
+// does no I/O and keeps no connection state beyond the dialect an
+// [Auto] codec detects: the session layer allocates IDs and tracks
+// pending requests. The in-memory model is that of
+// github.com/sourcegraph/jsonrpc2 (Request, Response, Error, ID); the
+// wire encoding is this package's own, a hand-written scanner that
+// needs no reflection and about two allocations per request.
 //
 // # Dialects
 //
@@ -17,9 +18,10 @@
 // number or an object is read as well as it can be, with code -100
 // ([CodeUnavailable]) when it has none; it has no batches. [Loose]
 // reads both shapes with any "jsonrpc" and writes 2.0. [Auto] picks
-// one of the three from the first message and keeps it, by aiorpcX's
-// rules. Where the specification is silent the package follows aiorpcX
-// (jsonrpc.py); docs/aiorpcx.md lists where it deliberately does not.
+// one of the three from the first message that is not a parse error
+// and keeps it, by aiorpcX's rules. Where the specification is silent
+// the package follows aiorpcX (jsonrpc.py); docs/aiorpcx.md lists
+// where it deliberately does not.
 //
 // A message with "method" is a request, one with "result" or "error"
 // and no "method" is a response, and anything else an invalid request.
@@ -62,11 +64,17 @@
 //
 // # Concurrency
 //
-// A codec's Append methods and Dialect are safe for concurrent use.
-// Decode must be called by one goroutine at a time. Codecs for V2, V1
-// and Loose keep no state and may be shared; an Auto codec remembers
-// the dialect it detected (an atomic value), so use one per
-// connection.
+// The Append methods and Dialect of every codec are safe for
+// concurrent use, also while a Decode runs. A codec for V2, V1 or
+// Loose keeps no state: its Decode and DecodeInto are safe for
+// concurrent use too, and one codec may serve many connections. An
+// Auto codec holds state, the dialect detected from its first message
+// that is not a parse error, kept in an atomic value that changes
+// once, from Auto. Nothing else guards the detection: Decode and
+// DecodeInto of an Auto codec must be called by one goroutine at a
+// time (as a session's reader does), and each connection needs its own
+// Auto codec. An Append that runs while the first message is decoded
+// writes either 2.0 or the detected dialect.
 //
 // # Errors
 //
@@ -79,8 +87,11 @@
 // oversized or mixed batch, a batch in 1.0), and sets one in Item.Err
 // for an invalid item. It carries the error reply to send, if one is
 // owed, and the raw ID it concerns; a malformed response owes no reply
-// but is reported against the pending request with its ID. errors.As
-// finds both the *ProtocolError and its *jsonrpc2.Error. The Append
-// methods return *jsonrpc2.Error values too: -32600 for a bad ID,
-// -32602 for params of the wrong shape, -32603 for invalid JSON.
+// but is reported against the pending request with its ID. A
+// *ProtocolError does not unwrap to the *jsonrpc2.Error it holds:
+// errors.As for a *jsonrpc2.Error never finds a violation of the
+// protocol, so that a caller can tell the peer's error response from a
+// malformed response. The Append methods return *jsonrpc2.Error values
+// too: -32600 for a bad ID, -32602 for params of the wrong shape,
+// -32603 for invalid JSON.
 package protocol

@@ -99,13 +99,21 @@ func cut(s string) string {
 // a message that cannot be read, or an item in it that breaks the
 // rules of the dialect. Decode returns it for a whole message and sets
 // it in Item.Err for a single item.
+//
+// A ProtocolError holds its violation as a *jsonrpc2.Error (Err) but
+// does not wrap it: errors.As(err, &rpcErr) with rpcErr a
+// *jsonrpc2.Error is false for it. So a caller tells the peer's own
+// error response (a *jsonrpc2.Error) from a response that broke the
+// protocol (a *ProtocolError) with errors.As: each finds only its own
+// kind. The violation's code and message are in Err (or in Reply, for
+// an error made elsewhere with only Reply set); Error prints them.
 type ProtocolError struct {
 	// Err is the violation as a JSON-RPC error object (code and
 	// message); it is never nil in errors made by this package.
 	Err *jsonrpc2.Error
 	// Reply is the error object to send back to the peer, or nil when
-	// no reply is owed (for a malformed response). When it is not nil
-	// it is Err.
+	// no reply is owed (for a malformed response). In errors made by
+	// this package, when it is not nil it is Err.
 	Reply *jsonrpc2.Error
 	// RawID is the ID of the item concerned, exactly as on the wire,
 	// or nil when it is unknown or could not be read (a reply then
@@ -133,19 +141,6 @@ func (e *ProtocolError) Error() string {
 		s += ", id " + cut(string(e.RawID))
 	}
 	return s + ")"
-}
-
-// Unwrap returns the JSON-RPC error object (Err, or else Reply), so
-// that errors.As finds a *jsonrpc2.Error; it returns nil when there is
-// none.
-func (e *ProtocolError) Unwrap() error {
-	if e.Err != nil {
-		return e.Err
-	}
-	if e.Reply != nil {
-		return e.Reply
-	}
-	return nil
 }
 
 // errorBox holds a ProtocolError and its error object in one

@@ -73,23 +73,65 @@ func TestProtocolError(t *testing.T) {
 		if !errors.As(err, &pe) || pe != tt.err {
 			t.Errorf("errors.As did not find the *ProtocolError in %v", err)
 		}
-		var je *jsonrpc2.Error
-		if !errors.As(err, &je) || je.Code != tt.code {
-			t.Errorf("errors.As found %v in %v, want code %d", je, err, tt.code)
+		je := tt.err.Err
+		if je == nil {
+			je = tt.err.Reply
+		}
+		if je.Code != tt.code {
+			t.Errorf("%v: code %d, want %d", err, je.Code, tt.code)
 		}
 		if (tt.err.Reply != nil) != tt.reply || tt.err.Response != tt.response {
 			t.Errorf("%v: Reply %v Response %v", tt.err, tt.err.Reply, tt.err.Response)
 		}
 	}
 	var zero ProtocolError
-	if zero.Unwrap() != nil {
-		t.Error("zero ProtocolError unwraps to non-nil")
-	}
 	if zero.Error() != "protocol: invalid message" {
 		t.Errorf("zero ProtocolError: %q", zero.Error())
 	}
 	long := &ProtocolError{Err: NewError(1, "m"), RawID: []byte(`"` + strings.Repeat("a", 300) + `"`)}
 	if n := len(long.Error()); n > 150 {
 		t.Errorf("Error() repeats %d bytes of a long ID", n)
+	}
+}
+
+// TestProtocolErrorIsNotPeerError checks that a violation of the
+// protocol is not taken for an error object the peer sent: errors.As
+// finds a *ProtocolError, never a *jsonrpc2.Error, in it, whether it
+// came from Decode, from an invalid item (a malformed response), or was
+// made by hand with only Reply set.
+func TestProtocolErrorIsNotPeerError(t *testing.T) {
+	c := New(V2, nil)
+	_, parseErr := c.Decode([]byte(`{"jsonrpc":"2.0",`))
+	m, err := c.Decode([]byte(`{"jsonrpc":"2.0","result":1,"error":{"code":1,"message":"x"},"id":7}`))
+	if err != nil || len(m.Items) != 1 || m.Items[0].Kind != KindInvalid || !m.Items[0].Err.Response {
+		t.Fatalf("malformed response decoded as %+v, %v", m, err)
+	}
+	malformed := error(m.Items[0].Err)
+	for _, err := range []error{
+		parseErr,
+		malformed,
+		fmt.Errorf("call: %w", malformed),
+		&ProtocolError{Reply: InvalidRequest("missing"), RawID: []byte("3")},
+	} {
+		var pe *ProtocolError
+		if !errors.As(err, &pe) {
+			t.Errorf("errors.As found no *ProtocolError in %v", err)
+		}
+		var je *jsonrpc2.Error
+		if errors.As(err, &je) {
+			t.Errorf("errors.As found the *jsonrpc2.Error %v in the protocol violation %v", je, err)
+		}
+	}
+	// The peer's own error response is a *jsonrpc2.Error, and no
+	// *ProtocolError.
+	m, err = c.Decode([]byte(`{"jsonrpc":"2.0","error":{"code":1,"message":"x"},"id":7}`))
+	if err != nil || m.Items[0].Kind != KindResponse || m.Items[0].Response.Error == nil {
+		t.Fatalf("error response decoded as %+v, %v", m, err)
+	}
+	var peerErr error = m.Items[0].Response.Error
+	var pe *ProtocolError
+	var je *jsonrpc2.Error
+	if errors.As(peerErr, &pe) || !errors.As(peerErr, &je) || je.Code != 1 {
+		t.Errorf("error response: ProtocolError %v, jsonrpc2.Error %v", pe, je)
 	}
 }

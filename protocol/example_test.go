@@ -79,7 +79,8 @@ func ExampleAppendBatch() {
 }
 
 // A message that cannot be read as a whole returns a *ProtocolError
-// holding the error reply to send.
+// holding the error reply to send. It is not a *jsonrpc2.Error: that
+// is an error object the peer sent.
 func ExampleProtocolError() {
 	codec := protocol.New(protocol.V2, nil)
 	_, err := codec.Decode([]byte(`{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]`))
@@ -90,14 +91,16 @@ func ExampleProtocolError() {
 		fmt.Println(string(out))
 	}
 	var je *jsonrpc2.Error
-	fmt.Println(errors.As(err, &je), je.Code == protocol.CodeParseError)
+	fmt.Println(errors.As(err, &je), pe.Err.Code == protocol.CodeParseError)
 	// Output:
 	// {"jsonrpc":"2.0","error":{"code":-32700,"message":"invalid JSON at byte 39"},"id":null}
-	// true true
+	// false true
 }
 
 // An auto-detecting codec takes the dialect of the first message it
-// decodes, here JSON-RPC 1.0, and then writes it.
+// decodes and keeps it. Here that message has no "jsonrpc", which
+// selects the loose dialect (as in aiorpcX): a later 1.0 message does
+// not change it, and the codec writes 2.0. A V1 codec writes 1.0.
 func ExampleNew_auto() {
 	codec := protocol.New(protocol.Auto, nil) // one per connection
 	m, err := codec.Decode([]byte(`{"method": "echo", "params": ["hi"], "id": 1}`))

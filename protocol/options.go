@@ -54,9 +54,10 @@ func (o *Options) limits() limits {
 
 // New returns a codec for dialect d with the limits in o (nil means
 // the defaults). For Auto it returns a fresh codec that detects the
-// dialect from the first message it decodes and keeps it: use one per
-// connection. Codecs for the other dialects keep no state. New panics
-// if d is not one of the four dialects.
+// dialect from the first message it decodes (that is not a parse
+// error) and keeps it: use one per connection, and decode with one
+// goroutine at a time. Codecs for the other dialects keep no state and
+// may be shared. New panics if d is not one of the four dialects.
 func New(d Dialect, o *Options) Codec {
 	if !d.valid() {
 		panic("protocol: New with unknown dialect " + d.String())

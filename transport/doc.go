@@ -20,6 +20,14 @@
 // [*WebSocketConn], whose ReadMessage, WriteMessage and Close make it a
 // message stream in its own right, one message per frame.
 //
-// The package knows nothing of framing, JSON or sessions: the framing
-// package turns a byte-stream connection into a message stream.
+// The package imports none of gorpcx's framing, protocol or session
+// packages, and knows nothing of JSON. For byte-stream connections the
+// framing package turns a connection into a message stream. A
+// WebSocket connection is one already, and is shaped to fit the
+// framing package's interfaces without importing it: a
+// [*WebSocketConn] has the methods of framing.Stream, and a
+// [*MessageTooLargeError] the Fatal and CostHint methods of
+// framing.Error, so a session runs over a WebSocket as over a framed
+// connection and treats an oversized WebSocket message as a non-fatal
+// framing error.
 package transport

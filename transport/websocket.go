@@ -16,8 +16,9 @@ import (
 	"golang.org/x/net/websocket"
 )
 
-// DefaultMaxMessage is the largest WebSocket message accepted when no
-// other limit is set: 1,000,000 bytes, the default of aiorpcX's framers.
+// DefaultMaxMessage is the largest WebSocket message accepted or sent
+// when no other limit is set: 1,000,000 bytes, the default of aiorpcX's
+// framers (which limit only what they read).
 const DefaultMaxMessage = 1_000_000
 
 // maxHandshake bounds what a WebSocket client reads of the server's
@@ -25,10 +26,19 @@ const DefaultMaxMessage = 1_000_000
 const maxHandshake = 64 << 10
 
 // MessageTooLargeError reports a WebSocket message over the size limit:
-// one the peer sent (from ReadMessage, after which the stream goes on
-// with the next message) or one the program tried to send (from
-// WriteMessage, which then sends nothing). Its Fatal and CostHint
-// methods let a session treat it as it treats framing errors.
+// one the peer sent (from ReadMessage, which skips it: the stream goes
+// on with the next message) or one the program tried to send (from
+// WriteMessage, which then sends nothing).
+//
+// Its Fatal and CostHint methods are those of the framing package's
+// Error interface, which it satisfies without this package importing
+// framing, so a session handles a message received over the limit as
+// it handles a non-fatal framing error: it charges the peer the cost,
+// drops the message and reads on. Fatal describes the reading side
+// only. A session ends on any error from WriteMessage, this one
+// included: a reply, request or notification over the limit closes the
+// session (to have replies over a size replaced by an error reply
+// instead, set the session's MaxResponseSize below the limit).
 type MessageTooLargeError struct {
 	// Limit is the limit that was exceeded, in bytes.
 	Limit int
@@ -46,7 +56,9 @@ func (e *MessageTooLargeError) Error() string {
 	return s + " over the limit of " + strconv.Itoa(e.Limit) + " bytes"
 }
 
-// Fatal returns false: the oversized message is skipped.
+// Fatal returns false: a message received over the limit is skipped
+// and the next ReadMessage returns the one after it; a message to send
+// over the limit is not sent, and nothing else is affected.
 func (e *MessageTooLargeError) Fatal() bool { return false }
 
 // CostHint returns 500, the cost aiorpcX charges for an oversized
@@ -113,7 +125,8 @@ func (c *WebSocketConn) ReadMessage() ([]byte, error) {
 // WriteMessage sends msg as one frame: a text frame, or a binary frame
 // if the connection was made with Binary set. Concurrent calls do not
 // interleave. A message over the limit is not sent: it returns a
-// [*MessageTooLargeError].
+// [*MessageTooLargeError] and the connection stays usable (but a
+// session closes on any write error; see MessageTooLargeError).
 func (c *WebSocketConn) WriteMessage(msg []byte) error {
 	if c.max >= 0 && len(msg) > c.max {
 		return &MessageTooLargeError{Limit: c.max, Size: int64(len(msg))}

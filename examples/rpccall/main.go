@@ -254,7 +254,17 @@ func report(stderr io.Writer, prefix string, err error, timeout time.Duration) i
 	var ce *session.ConnectionError
 	switch {
 	case errors.As(err, &pe):
-		fmt.Fprintf(stderr, "%smalformed response: %s\n", prefix, pe.Err.Message)
+		// The session sets only Reply for a batch response that leaves
+		// out this request.
+		je := pe.Err
+		if je == nil {
+			je = pe.Reply
+		}
+		msg := pe.Error()
+		if je != nil {
+			msg = je.Message
+		}
+		fmt.Fprintf(stderr, "%smalformed response: %s\n", prefix, msg)
 		return exitNoAnswer
 	case errors.As(err, &rpcErr):
 		fmt.Fprintf(stderr, "%serror %d: %s\n", prefix, rpcErr.Code, rpcErr.Message)
