@@ -190,3 +190,31 @@ func FuzzSplit(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkSplitArray compares SplitArray with json.Unmarshal into
+// []json.RawMessage.
+func BenchmarkSplitArray(b *testing.B) {
+	for _, params := range []string{"[1,2]", `[1,"two",{"three":[3]},4.5,null,true]`} {
+		data := []byte(params)
+		b.Run("jsonscan/"+params, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				var buf [8][]byte
+				if _, ok := SplitArray(data, buf[:0]); !ok {
+					b.Fatal("split failed")
+				}
+			}
+		})
+		b.Run("encoding-json/"+params, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				var elems []json.RawMessage
+				if err := json.Unmarshal(data, &elems); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
