@@ -117,5 +117,5 @@ func isNumber(b []byte, integer bool) bool {
 	if end, err := s.Number(0); err != jsonscan.OK || end != len(b) {
 		return false
 	}
-	return !integer || bytes.IndexAny(b, ".eE") < 0
+	return !integer || !bytes.ContainsAny(b, ".eE")
 }
