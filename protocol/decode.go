@@ -30,7 +30,8 @@ func (c *codec) DecodeInto(msg []byte, items []Item) (Message, error) {
 		c.dialect.Store(uint32(detected))
 		dialect = detected
 	}
-	d := decoder{scanner: newScanner(msg, c.maxDepth), limits: c.limits, dialect: dialect, items: items[:0]}
+	d := decoder{limits: c.limits, dialect: dialect, items: items[:0]}
+	d.Buf, d.MaxDepth = msg, c.maxDepth // in place: a scanner value would be copied in
 	m, pe := d.decode()
 	if pe != nil {
 		return Message{}, pe
