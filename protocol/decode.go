@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/sourcegraph/jsonrpc2"
+
+	"github.com/gorpcx/gorpcx/internal/jsonscan"
 )
 
 // Decode implements Codec. See the package documentation for the rules
@@ -28,7 +30,8 @@ func (c *codec) DecodeInto(msg []byte, items []Item) (Message, error) {
 		c.dialect.Store(uint32(detected))
 		dialect = detected
 	}
-	d := decoder{scanner: scanner{buf: msg, maxDepth: c.maxDepth}, limits: c.limits, dialect: dialect, items: items[:0]}
+	d := decoder{limits: c.limits, dialect: dialect, items: items[:0]}
+	d.Buf, d.MaxDepth = msg, c.maxDepth // in place: a scanner value would be copied in
 	m, pe := d.decode()
 	if pe != nil {
 		return Message{}, pe
@@ -81,19 +84,19 @@ func (d *decoder) addRef(raw []byte, esc bool, what uint8, k int) {
 }
 
 func (d *decoder) decode() (Message, *ProtocolError) {
-	b := d.buf
-	i := d.ws(0)
+	b := d.Buf
+	i := d.SkipSpace(0)
 	if i >= len(b) {
-		return Message{}, d.parseError(i, errEOF)
+		return Message{}, d.parseError(i, jsonscan.EOF)
 	}
 	switch b[i] {
 	case '{':
 		var f fields
 		end, err := d.object(i, 1, rpcNames, &f)
-		if err == scanOK {
-			end, err = d.end(end)
+		if err == jsonscan.OK {
+			end, err = d.End(end)
 		}
-		if err != scanOK {
+		if err != jsonscan.OK {
 			return Message{}, d.parseError(end, err)
 		}
 		if cap(d.items) > 0 {
@@ -108,11 +111,11 @@ func (d *decoder) decode() (Message, *ProtocolError) {
 	case '[':
 		return d.batch(i)
 	}
-	end, err := d.value(i, 0)
-	if err == scanOK {
-		end, err = d.end(end)
+	end, err := d.Value(i, 0)
+	if err == jsonscan.OK {
+		end, err = d.End(end)
 	}
-	if err != scanOK {
+	if err != jsonscan.OK {
 		return Message{}, d.parseError(end, err)
 	}
 	return Message{}, newProtocolError(CodeInvalidRequest, "message is not a JSON object or array", nil, false)
@@ -120,23 +123,23 @@ func (d *decoder) decode() (Message, *ProtocolError) {
 
 // batch decodes the array at i.
 func (d *decoder) batch(i int) (Message, *ProtocolError) {
-	b := d.buf
+	b := d.Buf
 	if !d.dialect.Batches() {
-		end, err := d.value(i, 0)
-		if err == scanOK {
-			end, err = d.end(end)
+		end, err := d.Value(i, 0)
+		if err == jsonscan.OK {
+			end, err = d.End(end)
 		}
-		if err != scanOK {
+		if err != jsonscan.OK {
 			return Message{}, d.parseError(end, err)
 		}
 		return Message{}, newProtocolError(CodeInvalidRequest, "JSON-RPC 1.0 does not allow batches", nil, false)
 	}
-	j := d.ws(i + 1)
+	j := d.SkipSpace(i + 1)
 	if j >= len(b) {
-		return Message{}, d.parseError(j, errEOF)
+		return Message{}, d.parseError(j, jsonscan.EOF)
 	}
 	if b[j] == ']' {
-		if end, err := d.end(j + 1); err != scanOK {
+		if end, err := d.End(j + 1); err != jsonscan.OK {
 			return Message{}, d.parseError(end, err)
 		}
 		return Message{}, newProtocolError(CodeInvalidRequest, "batch is empty", nil, false)
@@ -162,10 +165,10 @@ func (d *decoder) batch(i int) (Message, *ProtocolError) {
 		}
 		d.items = append(d.items, Item{})
 		k := len(d.items) - 1
-		var err scanErr
+		var err jsonscan.Err
 		if b[j] == '{' {
 			var f fields
-			if j, err = d.object(j, 2, rpcNames, &f); err != scanOK {
+			if j, err = d.object(j, 2, rpcNames, &f); err != jsonscan.OK {
 				return Message{}, d.parseError(j, err)
 			}
 			d.item(&f, k)
@@ -175,25 +178,25 @@ func (d *decoder) batch(i int) (Message, *ProtocolError) {
 				responses = true
 			}
 		} else {
-			if j, err = d.value(j, 1); err != scanOK {
+			if j, err = d.Value(j, 1); err != jsonscan.OK {
 				return Message{}, d.parseError(j, err)
 			}
 			d.invalid(k, nil, CodeInvalidRequest, "batch item is not a JSON object")
 		}
-		if j = d.ws(j); j >= len(b) {
-			return Message{}, d.parseError(j, errEOF)
+		if j = d.SkipSpace(j); j >= len(b) {
+			return Message{}, d.parseError(j, jsonscan.EOF)
 		}
 		if b[j] == ']' {
 			break
 		}
 		if b[j] != ',' {
-			return Message{}, d.parseError(j, errSyntax)
+			return Message{}, d.parseError(j, jsonscan.Syntax)
 		}
-		if j = d.ws(j + 1); j >= len(b) {
-			return Message{}, d.parseError(j, errEOF)
+		if j = d.SkipSpace(j + 1); j >= len(b) {
+			return Message{}, d.parseError(j, jsonscan.EOF)
 		}
 	}
-	if end, err := d.end(j + 1); err != scanOK {
+	if end, err := d.End(j + 1); err != jsonscan.OK {
 		return Message{}, d.parseError(end, err)
 	}
 	if requests && responses {
@@ -318,7 +321,7 @@ func (d *decoder) tooLong(raw []byte, esc bool) bool {
 	if !esc || len(raw) > 6*d.maxMethod {
 		return true
 	}
-	return len(appendUnescaped(make([]byte, 0, len(raw)), raw)) > d.maxMethod
+	return len(jsonscan.AppendUnescaped(make([]byte, 0, len(raw)), raw)) > d.maxMethod
 }
 
 // setID fills id from the raw ID where jsonrpc2.ID can hold it: a
@@ -328,10 +331,10 @@ func (d *decoder) setID(id *jsonrpc2.ID, raw []byte, esc bool, k int, what uint8
 	case c == '"':
 		id.IsString = true
 		d.addRef(raw[1:len(raw)-1], esc, what, k)
-	case isDigit(c):
+	case jsonscan.IsDigit(c):
 		var n uint64
 		for _, c := range raw {
-			if !isDigit(c) {
+			if !jsonscan.IsDigit(c) {
 				return
 			}
 			digit := uint64(c - '0')
@@ -431,7 +434,7 @@ func (d *decoder) errorValue(v []byte, strict bool, k int) (*jsonrpc2.Error, boo
 	switch c := v[0]; {
 	case c == '{':
 		var f fields
-		sub := scanner{buf: v, maxDepth: math.MaxInt}
+		sub := newScanner(v, math.MaxInt)
 		sub.object(0, 0, errNames, &f) // v has been scanned already
 		code, codeOK := parseInt(f.val[mCode])
 		msg := f.val[mMessage]
@@ -480,7 +483,7 @@ func parseInt(v []byte) (int64, bool) {
 	}
 	var n uint64
 	for _, c := range v {
-		if !isDigit(c) {
+		if !jsonscan.IsDigit(c) {
 			return 0, false
 		}
 		digit := uint64(c - '0')
@@ -539,7 +542,7 @@ func (d *decoder) write(sb *strings.Builder, refs []strRef) {
 		r.start = sb.Len()
 		if r.esc {
 			var buf [64]byte
-			sb.Write(appendUnescaped(buf[:0], r.raw))
+			sb.Write(jsonscan.AppendUnescaped(buf[:0], r.raw))
 		} else {
 			sb.Write(r.raw)
 		}

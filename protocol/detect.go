@@ -1,5 +1,7 @@
 package protocol
 
+import "github.com/gorpcx/gorpcx/internal/jsonscan"
+
 // detect chooses the dialect for an auto-detecting codec from its first
 // message, by aiorpcX's rules (JSONRPCAutoDetect.detect_protocol): an
 // object suggests a dialect (see fields.dialect); a batch takes its
@@ -8,55 +10,55 @@ package protocol
 // that is not valid JSON returns a parse error and leaves the codec
 // undecided.
 func (c *codec) detect(msg []byte) (Dialect, *ProtocolError) {
-	s := scanner{buf: msg, maxDepth: c.maxDepth}
-	i := s.ws(0)
+	s := newScanner(msg, c.maxDepth)
+	i := s.SkipSpace(0)
 	if i >= len(msg) {
-		return Auto, s.parseError(i, errEOF)
+		return Auto, s.parseError(i, jsonscan.EOF)
 	}
 	var f fields
-	var err scanErr
+	var err jsonscan.Err
 	switch msg[i] {
 	case '{':
-		if i, err = s.object(i, 1, rpcNames, &f); err == scanOK {
-			i, err = s.end(i)
+		if i, err = s.object(i, 1, rpcNames, &f); err == jsonscan.OK {
+			i, err = s.End(i)
 		}
-		if err != scanOK {
+		if err != jsonscan.OK {
 			return Auto, s.parseError(i, err)
 		}
 		return f.dialect(), nil
 	case '[':
 		var seen uint8 // bit d: a member suggests dialect d
-		if i = s.ws(i + 1); i < len(msg) && msg[i] == ']' {
+		if i = s.SkipSpace(i + 1); i < len(msg) && msg[i] == ']' {
 			i++
 		} else {
 			for {
 				if i >= len(msg) {
-					return Auto, s.parseError(i, errEOF)
+					return Auto, s.parseError(i, jsonscan.EOF)
 				}
 				if msg[i] == '{' {
 					i, err = s.object(i, 2, rpcNames, &f)
 					seen |= 1 << f.dialect()
 				} else {
-					i, err = s.value(i, 1)
+					i, err = s.Value(i, 1)
 					seen |= 1 << Loose
 				}
-				if err != scanOK {
+				if err != jsonscan.OK {
 					return Auto, s.parseError(i, err)
 				}
-				if i = s.ws(i); i >= len(msg) {
-					return Auto, s.parseError(i, errEOF)
+				if i = s.SkipSpace(i); i >= len(msg) {
+					return Auto, s.parseError(i, jsonscan.EOF)
 				}
 				if msg[i] == ']' {
 					i++
 					break
 				}
 				if msg[i] != ',' {
-					return Auto, s.parseError(i, errSyntax)
+					return Auto, s.parseError(i, jsonscan.Syntax)
 				}
-				i = s.ws(i + 1)
+				i = s.SkipSpace(i + 1)
 			}
 		}
-		if i, err = s.end(i); err != scanOK {
+		if i, err = s.End(i); err != jsonscan.OK {
 			return Auto, s.parseError(i, err)
 		}
 		// When all members agree this picks their dialect too.
@@ -68,10 +70,10 @@ func (c *codec) detect(msg []byte) (Dialect, *ProtocolError) {
 		}
 		return Loose, nil
 	}
-	if i, err = s.value(i, 0); err == scanOK {
-		i, err = s.end(i)
+	if i, err = s.Value(i, 0); err == jsonscan.OK {
+		i, err = s.End(i)
 	}
-	if err != scanOK {
+	if err != jsonscan.OK {
 		return Auto, s.parseError(i, err)
 	}
 	return Loose, nil

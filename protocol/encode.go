@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/sourcegraph/jsonrpc2"
+
+	"github.com/gorpcx/gorpcx/internal/jsonscan"
 )
 
 // The shapes a raw value must have.
@@ -136,11 +138,11 @@ func appendID(dst, id []byte) ([]byte, error) {
 	if len(id) == 0 {
 		return append(dst, "null"...), nil
 	}
-	s := scanner{buf: id}
+	s := newScanner(id, 0)
 	if !isIDToken(id) {
 		return dst, InvalidRequest("invalid ID " + strconv.Quote(cut(string(id))))
 	}
-	if end, err := s.scalar(0); err != scanOK || end != len(id) {
+	if end, err := s.Scalar(0); err != jsonscan.OK || end != len(id) {
 		return dst, InvalidRequest("invalid ID " + strconv.Quote(cut(string(id))))
 	}
 	return append(dst, id...), nil
@@ -152,8 +154,8 @@ func appendID(dst, id []byte) ([]byte, error) {
 // single message), so that a codec never writes what it would refuse. Whitespace between tokens is dropped, so
 // that the output is compact and holds no newline.
 func (c *codec) appendRaw(dst, v []byte, shape int, what string, depth int) ([]byte, error) {
-	s := scanner{buf: v, maxDepth: c.maxDepth}
-	i := s.ws(0)
+	s := newScanner(v, c.maxDepth)
+	i := s.SkipSpace(0)
 	if i < len(v) {
 		switch ch := v[i]; {
 		case shape == arrayOnly && ch != '[':
@@ -165,14 +167,14 @@ func (c *codec) appendRaw(dst, v []byte, shape int, what string, depth int) ([]b
 			return dst, InvalidParams(what + " must be a JSON array or object")
 		}
 	}
-	end, err := s.value(i, depth)
-	if err == scanOK {
-		end, err = s.end(end)
+	end, err := s.Value(i, depth)
+	if err == jsonscan.OK {
+		end, err = s.End(end)
 	}
-	if err != scanOK {
-		return dst, InternalError(what + ": " + s.describe(end, err))
+	if err != jsonscan.OK {
+		return dst, InternalError(what + ": " + s.Describe(end, err))
 	}
-	if !s.space {
+	if !s.Spaced {
 		return append(dst, v...), nil
 	}
 	return appendCompact(dst, v), nil
@@ -212,7 +214,7 @@ func appendString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if plain[c] {
+		if jsonscan.IsPlain(c) {
 			i++
 			continue
 		}

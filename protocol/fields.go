@@ -1,5 +1,7 @@
 package protocol
 
+import "github.com/gorpcx/gorpcx/internal/jsonscan"
+
 // The members of a JSON-RPC object that the codec interprets, as
 // indexes into rpcNames and fields.
 const (
@@ -41,6 +43,23 @@ func (f *fields) is(m int, want string) bool {
 	return f.has(m) && stringIs(f.val[m], f.esc[m], want)
 }
 
+// stringIs reports whether the JSON string value v (with its quotes, as
+// scanned; esc if it holds escape sequences) decodes to want.
+func stringIs(v []byte, esc bool, want string) bool {
+	if len(v) < 2 || v[0] != '"' {
+		return false
+	}
+	raw := v[1 : len(v)-1]
+	if !esc {
+		return string(raw) == want
+	}
+	if len(raw) > 6*len(want) {
+		return false
+	}
+	var buf [48]byte
+	return string(jsonscan.AppendUnescaped(buf[:0], raw)) == want
+}
+
 // dialect is the dialect an object suggests, by aiorpcX's rules: its
 // "jsonrpc" if that is "2.0" or "1.0"; else 1.0 for a response with
 // both "result" and "error"; else Loose.
@@ -67,7 +86,7 @@ func (f *fields) id() []byte {
 // number, a string or null.
 func isIDToken(v []byte) bool {
 	c := v[0]
-	return c == '"' || c == '-' || isDigit(c) || c == 'n'
+	return c == '"' || c == '-' || jsonscan.IsDigit(c) || c == 'n'
 }
 
 // match returns the index in names of the member name raw (a string's
@@ -78,7 +97,7 @@ func match(raw []byte, esc bool, names []string) int {
 			return -1
 		}
 		var buf [48]byte
-		raw = appendUnescaped(buf[:0], raw)
+		raw = jsonscan.AppendUnescaped(buf[:0], raw)
 	}
 	if len(raw) == 0 {
 		return -1
@@ -94,43 +113,43 @@ func match(raw []byte, esc bool, names []string) int {
 // object scans the object at i (its '{'), itself at nesting depth
 // depth, into f: the members named in names (at most 6) are recorded,
 // the others only checked.
-func (s *scanner) object(i, depth int, names []string, f *fields) (int, scanErr) {
-	b := s.buf
-	if depth > s.maxDepth {
-		return i, errDepth
+func (s *scanner) object(i, depth int, names []string, f *fields) (int, jsonscan.Err) {
+	b := s.Buf
+	if depth > s.MaxDepth {
+		return i, jsonscan.TooDeep
 	}
 	*f = fields{dup: -1}
-	if i = s.ws(i + 1); i >= len(b) {
-		return i, errEOF
+	if i = s.SkipSpace(i + 1); i >= len(b) {
+		return i, jsonscan.EOF
 	}
 	if b[i] == '}' {
-		return i + 1, scanOK
+		return i + 1, jsonscan.OK
 	}
 	for {
 		if b[i] != '"' {
-			return i, errSyntax
+			return i, jsonscan.Syntax
 		}
-		ke, kesc, err := s.str(i)
-		if err != scanOK {
+		ke, kesc, err := s.Str(i)
+		if err != jsonscan.OK {
 			return ke, err
 		}
 		m := match(b[i+1:ke-1], kesc, names)
-		if i = s.ws(ke); i >= len(b) {
-			return i, errEOF
+		if i = s.SkipSpace(ke); i >= len(b) {
+			return i, jsonscan.EOF
 		}
 		if b[i] != ':' {
-			return i, errSyntax
+			return i, jsonscan.Syntax
 		}
-		if i = s.ws(i + 1); i >= len(b) {
-			return i, errEOF
+		if i = s.SkipSpace(i + 1); i >= len(b) {
+			return i, jsonscan.EOF
 		}
 		vs, vesc := i, false
 		if b[i] == '"' {
-			i, vesc, err = s.str(i)
+			i, vesc, err = s.Str(i)
 		} else {
-			i, err = s.value(i, depth)
+			i, err = s.Value(i, depth)
 		}
-		if err != scanOK {
+		if err != jsonscan.OK {
 			return i, err
 		}
 		switch {
@@ -143,18 +162,18 @@ func (s *scanner) object(i, depth int, names []string, f *fields) (int, scanErr)
 			f.seen |= 1 << m
 			f.val[m], f.esc[m] = b[vs:i], vesc
 		}
-		if i = s.ws(i); i >= len(b) {
-			return i, errEOF
+		if i = s.SkipSpace(i); i >= len(b) {
+			return i, jsonscan.EOF
 		}
 		switch b[i] {
 		case ',':
-			if i = s.ws(i + 1); i >= len(b) {
-				return i, errEOF
+			if i = s.SkipSpace(i + 1); i >= len(b) {
+				return i, jsonscan.EOF
 			}
 		case '}':
-			return i + 1, scanOK
+			return i + 1, jsonscan.OK
 		default:
-			return i, errSyntax
+			return i, jsonscan.Syntax
 		}
 	}
 }

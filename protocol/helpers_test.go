@@ -5,7 +5,20 @@ import (
 	"testing"
 
 	"github.com/sourcegraph/jsonrpc2"
+
+	"github.com/gorpcx/gorpcx/internal/jsonscan"
 )
+
+// valid reports whether b is one JSON value by the scanner that the
+// codec uses, nested at most maxDepth levels.
+func valid(b []byte, maxDepth int) bool {
+	s := jsonscan.Scanner{Buf: b, MaxDepth: maxDepth}
+	end, err := s.Value(s.SkipSpace(0), 0)
+	if err == jsonscan.OK {
+		_, err = s.End(end)
+	}
+	return err == jsonscan.OK
+}
 
 // view is what a test compares of an Item.
 type view struct {

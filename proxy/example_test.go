@@ -11,6 +11,7 @@ import (
 
 	"github.com/sourcegraph/jsonrpc2"
 
+	"github.com/gorpcx/gorpcx/handler"
 	"github.com/gorpcx/gorpcx/proxy"
 	"github.com/gorpcx/gorpcx/server"
 	"github.com/gorpcx/gorpcx/session"
@@ -24,7 +25,7 @@ import (
 func Example() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	srv := &server.Server{Options: session.Options{Handler: session.Methods{
+	srv := &server.Server{Options: session.Options{Handler: handler.Methods{
 		"greet": session.HandlerFunc(func(context.Context, *jsonrpc2.Request) (any, error) {
 			return "hello through the proxy", nil
 		}),

@@ -12,6 +12,7 @@ import (
 	"github.com/sourcegraph/jsonrpc2"
 
 	"github.com/gorpcx/gorpcx/framing"
+	"github.com/gorpcx/gorpcx/handler"
 	"github.com/gorpcx/gorpcx/proxy"
 	"github.com/gorpcx/gorpcx/server"
 	"github.com/gorpcx/gorpcx/session"
@@ -28,7 +29,7 @@ func startPeerServer(t testing.TB, address string) *server.Server {
 	}
 	srv := &server.Server{
 		Address: address,
-		Options: session.Options{Handler: session.Methods{
+		Options: session.Options{Handler: handler.Methods{
 			"peer": session.HandlerFunc(func(ctx context.Context, _ *jsonrpc2.Request) (any, error) {
 				return session.FromContext(ctx).Peer(), nil
 			}),

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sourcegraph/jsonrpc2"
 
+	"github.com/gorpcx/gorpcx/handler"
 	"github.com/gorpcx/gorpcx/protocol"
 	"github.com/gorpcx/gorpcx/server"
 	"github.com/gorpcx/gorpcx/session"
@@ -16,7 +17,7 @@ import (
 func Example() {
 	srv := &server.Server{
 		Address: "127.0.0.1:0",
-		Options: session.Options{Handler: session.Methods{
+		Options: session.Options{Handler: handler.Methods{
 			"greet": session.HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
 				return "hello, gopher", nil
 			}),
@@ -47,7 +48,7 @@ func Example() {
 
 // NewLocal tests handlers without a socket.
 func ExampleNewLocal() {
-	local := server.NewLocal(&session.Options{Handler: session.Methods{
+	local := server.NewLocal(&session.Options{Handler: handler.Methods{
 		"version": session.HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
 			return []string{"gorpcx", "1.4"}, nil
 		}),

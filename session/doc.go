@@ -6,10 +6,10 @@
 // client or server distinction inside a session beyond who dialed (the
 // [Side] option, which sets the cost defaults): both ends can
 // [Session.Call], [Session.Notify] and [Session.SendBatch], and both
-// serve the peer's requests with a [Handler], such as a [Methods] table
-// of handlers, or of ordinary Go functions adapted by [Func]. A handler
-// on a hot path reads positional params with [Positional], which splits
-// them into raw JSON without reflection.
+// serve the peer's requests with a [Handler]. Package
+// [github.com/gorpcx/gorpcx/handler] builds handlers: method tables,
+// ordinary Go functions adapted by reflection, and a splitter of
+// positional params for handlers on a hot path.
 //
 // One reader goroutine per session reads, decodes and dispatches:
 // responses go straight to the call waiting for them, so a handler can

@@ -15,19 +15,21 @@ import (
 )
 
 // Two sessions over an in-memory connection: one serves "add", the
-// other calls it.
+// other calls it. (Package handler has method tables, and adapts
+// ordinary Go functions to handlers.)
 func Example() {
 	a, b := net.Pipe()
 	server := session.New(framing.NewStream(framing.Newline{}, a), &session.Options{
-		Handler: session.Methods{
-			"add": session.HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
-				var n []int
-				if req.Params == nil || json.Unmarshal(*req.Params, &n) != nil || len(n) != 2 {
-					return nil, protocol.InvalidParams("add takes two numbers")
-				}
-				return n[0] + n[1], nil
-			}),
-		},
+		Handler: session.HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+			if req.Method != "add" {
+				return nil, protocol.MethodNotFound(req.Method)
+			}
+			var n []int
+			if req.Params == nil || json.Unmarshal(*req.Params, &n) != nil || len(n) != 2 {
+				return nil, protocol.InvalidParams("add takes two numbers")
+			}
+			return n[0] + n[1], nil
+		}),
 	})
 	client := session.New(framing.NewStream(framing.Newline{}, b), &session.Options{Side: session.Client})
 	defer server.Abort()

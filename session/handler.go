@@ -4,8 +4,6 @@ import (
 	"context"
 
 	"github.com/sourcegraph/jsonrpc2"
-
-	"github.com/gorpcx/gorpcx/protocol"
 )
 
 // Handler serves incoming requests and notifications.
@@ -33,19 +31,4 @@ type HandlerFunc func(ctx context.Context, req *jsonrpc2.Request) (any, error)
 // Handle calls f(ctx, req).
 func (f HandlerFunc) Handle(ctx context.Context, req *jsonrpc2.Request) (any, error) {
 	return f(ctx, req)
-}
-
-// Methods is a method table: a [Handler] that dispatches each request
-// to the handler registered under its method name. An unknown method
-// gets -32601 `unknown method "name"`, the name cut to 100 bytes.
-// Register functions of ordinary Go signatures with [Func].
-type Methods map[string]Handler
-
-// Handle dispatches req to the handler named by req.Method.
-func (m Methods) Handle(ctx context.Context, req *jsonrpc2.Request) (any, error) {
-	h, ok := m[req.Method]
-	if !ok || h == nil {
-		return nil, protocol.MethodNotFound(req.Method)
-	}
-	return h.Handle(ctx, req)
 }

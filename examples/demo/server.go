@@ -8,6 +8,7 @@ import (
 
 	"github.com/sourcegraph/jsonrpc2"
 
+	"github.com/gorpcx/gorpcx/handler"
 	"github.com/gorpcx/gorpcx/protocol"
 	"github.com/gorpcx/gorpcx/session"
 )
@@ -19,13 +20,13 @@ const codeDivisionByZero = 1001
 // serverMethods returns the server's method table. What the handlers
 // see happen is sent to events, for main to print in order; started is
 // signalled when the slow method begins.
-func serverMethods(events chan<- string, started chan<- struct{}) session.Methods {
-	return session.Methods{
-		// Ordinary Go functions, adapted by session.Func: params by
+func serverMethods(events chan<- string, started chan<- struct{}) handler.Methods {
+	return handler.Methods{
+		// Ordinary Go functions, adapted by handler.Func: params by
 		// position, or by the names given.
-		"add":   session.MustFunc(func(a, b float64) float64 { return a + b }, "a", "b"),
-		"greet": session.MustFunc(func(name string) string { return "Hello, " + name + "!" }, "name"),
-		"divide": session.MustFunc(func(a, b float64) (float64, error) {
+		"add":   handler.MustFunc(func(a, b float64) float64 { return a + b }, "a", "b"),
+		"greet": handler.MustFunc(func(name string) string { return "Hello, " + name + "!" }, "name"),
+		"divide": handler.MustFunc(func(a, b float64) (float64, error) {
 			if b == 0 {
 				return 0, protocol.NewError(codeDivisionByZero, "division by zero")
 			}
@@ -39,7 +40,7 @@ func serverMethods(events chan<- string, started chan<- struct{}) session.Method
 		}),
 
 		// Server push: a notification to the caller, then the reply.
-		"subscribe": session.MustFunc(func(ctx context.Context, topic string) (string, error) {
+		"subscribe": handler.MustFunc(func(ctx context.Context, topic string) (string, error) {
 			peer := session.FromContext(ctx)
 			if err := peer.Notify(ctx, "news", []string{topic + ": gorpcx demo started"}); err != nil {
 				return "", err
@@ -49,7 +50,7 @@ func serverMethods(events chan<- string, started chan<- struct{}) session.Method
 
 		// A request from the server to the client, while serving the
 		// client's own request.
-		"whoami": session.MustFunc(func(ctx context.Context) (string, error) {
+		"whoami": handler.MustFunc(func(ctx context.Context) (string, error) {
 			var name string
 			if err := session.FromContext(ctx).Call(ctx, "client.name", nil, &name); err != nil {
 				return "", err
@@ -58,7 +59,7 @@ func serverMethods(events chan<- string, started chan<- struct{}) session.Method
 		}),
 
 		// A request still running when the server shuts down.
-		"slow": session.MustFunc(func(ctx context.Context) (string, error) {
+		"slow": handler.MustFunc(func(ctx context.Context) (string, error) {
 			started <- struct{}{}
 			select {
 			case <-time.After(200 * time.Millisecond):

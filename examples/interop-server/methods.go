@@ -11,6 +11,7 @@ import (
 
 	"github.com/sourcegraph/jsonrpc2"
 
+	"github.com/gorpcx/gorpcx/handler"
 	"github.com/gorpcx/gorpcx/protocol"
 	"github.com/gorpcx/gorpcx/session"
 )
@@ -18,15 +19,15 @@ import (
 // methods is the server's method table. Func binds the params, by
 // position or by the names given, and answers params that do not fit
 // with -32602 naming the method.
-var methods = session.Methods{
-	"echo":         session.MustFunc(echo, "value"),
-	"add":          session.MustFunc(add, "a", "b"),
-	"sleep":        session.MustFunc(sleep),
-	"fail":         session.MustFunc(fail),
-	"notify_back":  session.MustFunc(notifyBack),
-	"request_back": session.MustFunc(requestBack),
-	"bye":          session.MustFunc(bye),
-	"stats":        session.MustFunc(stats),
+var methods = handler.Methods{
+	"echo":         handler.MustFunc(echo, "value"),
+	"add":          handler.MustFunc(add, "a", "b"),
+	"sleep":        handler.MustFunc(sleep),
+	"fail":         handler.MustFunc(fail),
+	"notify_back":  handler.MustFunc(notifyBack),
+	"request_back": handler.MustFunc(requestBack),
+	"bye":          handler.MustFunc(bye),
+	"stats":        handler.MustFunc(stats),
 }
 
 // echo returns its argument, byte for byte.

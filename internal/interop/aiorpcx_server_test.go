@@ -15,6 +15,7 @@ import (
 	"github.com/sourcegraph/jsonrpc2"
 
 	"github.com/gorpcx/gorpcx/framing"
+	"github.com/gorpcx/gorpcx/handler"
 	"github.com/gorpcx/gorpcx/protocol"
 	"github.com/gorpcx/gorpcx/server"
 	"github.com/gorpcx/gorpcx/session"
@@ -39,9 +40,9 @@ type goClient struct {
 func dialGoClient(t *testing.T, addr string, d protocol.Dialect, maxMessage int) *goClient {
 	t.Helper()
 	c := &goClient{notes: make(chan note, 16)}
-	handler := session.Methods{
-		"client.mul": session.MustFunc(func(x, y float64) float64 { return x * y }, "x", "y"),
-		"client.fail": session.MustFunc(func(code int64, message string) error {
+	methods := handler.Methods{
+		"client.mul": handler.MustFunc(func(x, y float64) float64 { return x * y }, "x", "y"),
+		"client.fail": handler.MustFunc(func(code int64, message string) error {
 			return &jsonrpc2.Error{Code: code, Message: message}
 		}),
 		"client.note": session.HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
@@ -56,7 +57,7 @@ func dialGoClient(t *testing.T, addr string, d protocol.Dialect, maxMessage int)
 	dialer := server.Dialer{
 		Timeout: procWait,
 		Framer:  framing.Newline{Max: maxMessage},
-		Options: session.Options{Handler: handler, Dialect: d},
+		Options: session.Options{Handler: methods, Dialect: d},
 	}
 	sess, err := dialer.Dial(context.Background(), "tcp", addr)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/gorpcx/gorpcx/framing"
+	"github.com/gorpcx/gorpcx/handler"
 	"github.com/gorpcx/gorpcx/protocol"
 	"github.com/gorpcx/gorpcx/server"
 	"github.com/gorpcx/gorpcx/session"
@@ -62,11 +63,11 @@ func (gs *goServer) port() string {
 	return port
 }
 
-func (gs *goServer) methods() session.Methods {
-	return session.Methods{
-		"echo": session.MustFunc(func(v json.RawMessage) json.RawMessage { return v }, "value"),
-		"add":  session.MustFunc(func(a, b float64) float64 { return a + b }, "a", "b"),
-		"sleep": session.MustFunc(func(ctx context.Context, seconds float64) (bool, error) {
+func (gs *goServer) methods() handler.Methods {
+	return handler.Methods{
+		"echo": handler.MustFunc(func(v json.RawMessage) json.RawMessage { return v }, "value"),
+		"add":  handler.MustFunc(func(a, b float64) float64 { return a + b }, "a", "b"),
+		"sleep": handler.MustFunc(func(ctx context.Context, seconds float64) (bool, error) {
 			gs.sleeping <- session.FromContext(ctx)
 			timer := time.NewTimer(time.Duration(seconds * float64(time.Second)))
 			defer timer.Stop()
@@ -77,13 +78,13 @@ func (gs *goServer) methods() session.Methods {
 				return false, ctx.Err()
 			}
 		}),
-		"fail": session.MustFunc(func(code int64, message string) error {
+		"fail": handler.MustFunc(func(code int64, message string) error {
 			return &jsonrpc2.Error{Code: code, Message: message}
 		}),
-		"notify_back": session.MustFunc(func(ctx context.Context, method string, params json.RawMessage) (bool, error) {
+		"notify_back": handler.MustFunc(func(ctx context.Context, method string, params json.RawMessage) (bool, error) {
 			return true, session.FromContext(ctx).Notify(ctx, method, params)
 		}),
-		"request_back": session.MustFunc(func(ctx context.Context, method string, params json.RawMessage) (json.RawMessage, error) {
+		"request_back": handler.MustFunc(func(ctx context.Context, method string, params json.RawMessage) (json.RawMessage, error) {
 			var result json.RawMessage
 			err := session.FromContext(ctx).Call(ctx, method, params, &result)
 			var rpcErr *jsonrpc2.Error
@@ -92,8 +93,8 @@ func (gs *goServer) methods() session.Methods {
 			}
 			return result, err
 		}),
-		"bye": session.MustFunc(func() error { return &session.ReplyAndDisconnect{Result: "bye"} }),
-		"stats": session.MustFunc(func(ctx context.Context) map[string]uint64 {
+		"bye": handler.MustFunc(func() error { return &session.ReplyAndDisconnect{Result: "bye"} }),
+		"stats": handler.MustFunc(func(ctx context.Context) map[string]uint64 {
 			st := session.FromContext(ctx).Stats()
 			return map[string]uint64{"recv_count": st.RecvCount, "send_count": st.SendCount, "errors": st.Errors}
 		}),

@@ -13,7 +13,7 @@ import (
 // microPackages are the SDK packages whose benchmarks the page lists:
 // every layer that has benchmarks (server has none of its own; its
 // path is the session's over transport's).
-var microPackages = []string{"./transport", "./framing", "./protocol", "./session", "./proxy"}
+var microPackages = []string{"./transport", "./framing", "./protocol", "./session", "./handler", "./proxy"}
 
 // microResult is the outcome of the micro-benchmarks.
 type microResult struct {

@@ -50,7 +50,7 @@ var (
 			command: func(h *harness) []string {
 				return []string{h.bin("gorpcx"), "-byte-cost", "0", "-max-sessions", "20000"}
 			}},
-		{name: "gorpcx-func", title: "gorpcx with echo adapted by session.MustFunc, as interop-server registers it", batches: true,
+		{name: "gorpcx-func", title: "gorpcx with echo adapted by handler.MustFunc, as interop-server registers it", batches: true,
 			command: func(h *harness) []string { return []string{h.bin("gorpcx"), "-func", "-max-sessions", "20000"} }},
 		{name: "sourcegraph", title: "github.com/sourcegraph/jsonrpc2, plain object stream, serial handler",
 			command: func(h *harness) []string { return []string{h.bin("sourcegraph")} }},

@@ -9,11 +9,11 @@
 // For the notes of the page, -byte-cost changes the cost of each byte
 // sent or received (0: bytes are free; errors still cost).
 //
-// The echo method is a session.HandlerFunc, in a session.Methods table,
-// that splits the params with session.Positional (no reflection) and
+// The echo method is a session.HandlerFunc, in a handler.Methods table,
+// that splits the params with handler.Positional (no reflection) and
 // returns the first element unchanged; with -func it is instead the
 // ordinary Go function func(value json.RawMessage) json.RawMessage
-// adapted by session.MustFunc, exactly as interop-server registers it.
+// adapted by handler.MustFunc, exactly as interop-server registers it.
 //
 // Usage:
 //
@@ -41,6 +41,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/gorpcx/gorpcx/framing"
+	"github.com/gorpcx/gorpcx/handler"
 	"github.com/gorpcx/gorpcx/protocol"
 	"github.com/gorpcx/gorpcx/server"
 	"github.com/gorpcx/gorpcx/session"
@@ -49,7 +50,7 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen `address`")
 	maxSessions := flag.Int("max-sessions", server.DefaultMaxSessions, "sessions held at once")
-	useFunc := flag.Bool("func", false, "register echo with session.MustFunc, as interop-server does")
+	useFunc := flag.Bool("func", false, "register echo with handler.MustFunc, as interop-server does")
 	byteCost := flag.Float64("byte-cost", session.DefaultCost().PerByte, "cost of each byte sent or received (aiorpcX's 1/100,000 by default)")
 	level := flag.String("log", "info", "log level: debug, info, warn or error")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to `file` until shutdown")
@@ -89,7 +90,7 @@ func main() {
 
 	var echo session.Handler = session.HandlerFunc(echoRaw)
 	if *useFunc {
-		echo = session.MustFunc(func(value json.RawMessage) json.RawMessage { return value }, "value")
+		echo = handler.MustFunc(func(value json.RawMessage) json.RawMessage { return value }, "value")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -99,7 +100,7 @@ func main() {
 		Address: *addr,
 		Framer:  framing.Newline{Max: framing.DefaultMax},
 		Options: session.Options{
-			Handler:           session.Methods{"echo": echo},
+			Handler:           handler.Methods{"echo": echo},
 			Dialect:           protocol.V2,
 			Concurrency:       session.DefaultConcurrency,
 			ProcessingTimeout: session.DefaultProcessingTimeout,
@@ -137,7 +138,7 @@ func main() {
 // echoRaw answers echo(value) with value, as it was sent.
 func echoRaw(_ context.Context, req *jsonrpc2.Request) (any, error) {
 	var buf [2]json.RawMessage
-	params, err := session.Positional(req, buf[:0])
+	params, err := handler.Positional(req, buf[:0])
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package protocol
+package jsonscan
 
 import (
 	"encoding/binary"
@@ -6,28 +6,32 @@ import (
 	"unicode/utf8"
 )
 
-// scanErr says why scanning stopped; scanOK means it did not fail.
-type scanErr uint8
+// Err says why scanning stopped; OK means it did not fail.
+type Err uint8
 
 const (
-	scanOK      scanErr = iota
-	errSyntax           // not JSON (NaN and Infinity included)
-	errEOF              // the input ends inside a value
-	errUTF8             // bytes that are not UTF-8
-	errDepth            // arrays and objects nested too deeply
-	errTrailing         // more than one value
+	OK       Err = iota
+	Syntax       // not JSON (NaN and Infinity included)
+	EOF          // the input ends inside a value
+	BadUTF8      // bytes that are not UTF-8
+	TooDeep      // arrays and objects nested deeper than MaxDepth
+	Trailing     // more than one value
 )
 
-// scanner validates JSON held in buf, strictly (RFC 8259 and valid
+// Scanner validates JSON held in Buf, strictly (RFC 8259 and valid
 // UTF-8), without recursion and without allocating unless nesting goes
-// past 256 levels. Each method takes the index where a token starts
-// and returns the index just past it; on failure, the index of the
-// offending byte and the reason.
-type scanner struct {
-	buf      []byte
-	maxDepth int
-	// space is set once whitespace has been skipped between tokens.
-	space bool
+// past 256 levels. Each method takes the index in Buf where a token
+// starts and returns the index just past it; on failure, the index of
+// the offending byte and the reason. A Scanner is a value to keep on
+// the stack: it holds no resources.
+type Scanner struct {
+	Buf []byte
+	// MaxDepth bounds the nesting of arrays and objects: a value at
+	// depth MaxDepth (counting enclosing arrays and objects) may not
+	// itself be an array or an object. Zero allows scalars only.
+	MaxDepth int
+	// Spaced is set once white space has been skipped between tokens.
+	Spaced bool
 }
 
 // plain marks the bytes that a string may hold as they are: printable
@@ -39,10 +43,14 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
-// ws returns the index of the first byte at or after i that is not
-// JSON whitespace.
-func (s *scanner) ws(i int) int {
-	b := s.buf
+// IsPlain reports whether c may stand as it is inside a JSON string,
+// unescaped and alone: printable ASCII but the quote and the backslash.
+func IsPlain(c byte) bool { return plain[c] }
+
+// SkipSpace returns the index of the first byte at or after i that is
+// not JSON white space.
+func (s *Scanner) SkipSpace(i int) int {
+	b := s.Buf
 	if i < len(b) && b[i] > ' ' {
 		return i
 	}
@@ -51,17 +59,18 @@ func (s *scanner) ws(i int) int {
 		j++
 	}
 	if j != i {
-		s.space = true
+		s.Spaced = true
 	}
 	return j
 }
 
-// end checks that nothing but whitespace follows index i.
-func (s *scanner) end(i int) (int, scanErr) {
-	if i = s.ws(i); i != len(s.buf) {
-		return i, errTrailing
+// End checks that nothing but white space follows index i: it returns
+// len(Buf) and OK, or the index of the first other byte and Trailing.
+func (s *Scanner) End(i int) (int, Err) {
+	if i = s.SkipSpace(i); i != len(s.Buf) {
+		return i, Trailing
 	}
-	return i, scanOK
+	return i, OK
 }
 
 // Masks for looking at 8 string bytes at once.
@@ -80,10 +89,10 @@ func special(x uint64) uint64 {
 	return (x | (x-ones*0x20)&^x | (q-ones)&^q | (bs-ones)&^bs) & highs
 }
 
-// str scans the string whose opening quote is at i. It reports whether
+// Str scans the string whose opening quote is at i. It reports whether
 // the string holds escape sequences.
-func (s *scanner) str(i int) (int, bool, scanErr) {
-	b := s.buf
+func (s *Scanner) Str(i int) (int, bool, Err) {
+	b := s.Buf
 	esc := false
 	i++
 	for {
@@ -94,24 +103,24 @@ func (s *scanner) str(i int) (int, bool, scanErr) {
 			i++
 		}
 		if i >= len(b) {
-			return i, esc, errEOF
+			return i, esc, EOF
 		}
 		switch c := b[i]; {
 		case c == '"':
-			return i + 1, esc, scanOK
+			return i + 1, esc, OK
 		case c == '\\':
 			esc = true
 			n, err := s.escape(i)
-			if err != scanOK {
+			if err != OK {
 				return n, esc, err
 			}
 			i = n
 		case c < 0x20:
-			return i, esc, errSyntax
+			return i, esc, Syntax
 		default:
 			r, size := utf8.DecodeRune(b[i:])
 			if r == utf8.RuneError && size == 1 {
-				return i, esc, errUTF8
+				return i, esc, BadUTF8
 			}
 			i += size
 		}
@@ -119,26 +128,26 @@ func (s *scanner) str(i int) (int, bool, scanErr) {
 }
 
 // escape scans the escape sequence whose backslash is at i.
-func (s *scanner) escape(i int) (int, scanErr) {
-	b := s.buf
+func (s *Scanner) escape(i int) (int, Err) {
+	b := s.Buf
 	if i+1 >= len(b) {
-		return i + 1, errEOF
+		return i + 1, EOF
 	}
 	switch b[i+1] {
 	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		return i + 2, scanOK
+		return i + 2, OK
 	case 'u':
 		for k := i + 2; k < i+6; k++ {
 			if k >= len(b) {
-				return k, errEOF
+				return k, EOF
 			}
 			if unhex(b[k]) < 0 {
-				return k, errSyntax
+				return k, Syntax
 			}
 		}
-		return i + 6, scanOK
+		return i + 6, OK
 	}
-	return i + 1, errSyntax
+	return i + 1, Syntax
 }
 
 // unhex returns the value of the hex digit c, or -1.
@@ -154,41 +163,42 @@ func unhex(c byte) rune {
 	return -1
 }
 
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+// IsDigit reports whether c is a decimal digit.
+func IsDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // digits returns the index of the first byte at or after i that is not
 // a decimal digit.
-func (s *scanner) digits(i int) int {
-	b := s.buf
-	for i < len(b) && isDigit(b[i]) {
+func (s *Scanner) digits(i int) int {
+	b := s.Buf
+	for i < len(b) && IsDigit(b[i]) {
 		i++
 	}
 	return i
 }
 
-// number scans the number that starts at i.
-func (s *scanner) number(i int) (int, scanErr) {
-	b := s.buf
+// Number scans the number that starts at i (which is in range).
+func (s *Scanner) Number(i int) (int, Err) {
+	b := s.Buf
 	if b[i] == '-' {
 		i++
 	}
 	switch {
 	case i >= len(b):
-		return i, errEOF
+		return i, EOF
 	case b[i] == '0':
 		i++
-	case isDigit(b[i]):
+	case IsDigit(b[i]):
 		i = s.digits(i + 1)
 	default:
-		return i, errSyntax
+		return i, Syntax
 	}
 	if i < len(b) && b[i] == '.' {
 		i++
 		if i >= len(b) {
-			return i, errEOF
+			return i, EOF
 		}
-		if !isDigit(b[i]) {
-			return i, errSyntax
+		if !IsDigit(b[i]) {
+			return i, Syntax
 		}
 		i = s.digits(i)
 	}
@@ -198,38 +208,38 @@ func (s *scanner) number(i int) (int, scanErr) {
 			i++
 		}
 		if i >= len(b) {
-			return i, errEOF
+			return i, EOF
 		}
-		if !isDigit(b[i]) {
-			return i, errSyntax
+		if !IsDigit(b[i]) {
+			return i, Syntax
 		}
 		i = s.digits(i)
 	}
-	return i, scanOK
+	return i, OK
 }
 
 // literal scans the word (true, false or null) expected at i.
-func (s *scanner) literal(i int, word string) (int, scanErr) {
-	b := s.buf
+func (s *Scanner) literal(i int, word string) (int, Err) {
+	b := s.Buf
 	for k := 0; k < len(word); k++ {
 		if i+k >= len(b) {
-			return i + k, errEOF
+			return i + k, EOF
 		}
 		if b[i+k] != word[k] {
-			return i + k, errSyntax
+			return i + k, Syntax
 		}
 	}
-	return i + len(word), scanOK
+	return i + len(word), OK
 }
 
-// scalar scans the string, number or literal at i (which is in range).
-func (s *scanner) scalar(i int) (int, scanErr) {
-	switch c := s.buf[i]; {
+// Scalar scans the string, number or literal at i (which is in range).
+func (s *Scanner) Scalar(i int) (int, Err) {
+	switch c := s.Buf[i]; {
 	case c == '"':
-		n, _, err := s.str(i)
+		n, _, err := s.Str(i)
 		return n, err
-	case c == '-' || isDigit(c):
-		return s.number(i)
+	case c == '-' || IsDigit(c):
+		return s.Number(i)
 	case c == 't':
 		return s.literal(i, "true")
 	case c == 'f':
@@ -237,61 +247,61 @@ func (s *scanner) scalar(i int) (int, scanErr) {
 	case c == 'n':
 		return s.literal(i, "null")
 	}
-	return i, errSyntax
+	return i, Syntax
 }
 
-// value scans the value that starts at i (not whitespace) inside depth
-// enclosing arrays and objects.
-func (s *scanner) value(i, depth int) (int, scanErr) {
-	if i >= len(s.buf) {
-		return i, errEOF
+// Value scans the value that starts at i (not white space) inside
+// depth enclosing arrays and objects.
+func (s *Scanner) Value(i, depth int) (int, Err) {
+	if i >= len(s.Buf) {
+		return i, EOF
 	}
-	if c := s.buf[i]; c == '{' || c == '[' {
+	if c := s.Buf[i]; c == '{' || c == '[' {
 		return s.nested(i, depth)
 	}
-	return s.scalar(i)
+	return s.Scalar(i)
 }
 
 // key scans an object member's name and colon at i and returns the
 // index of its value.
-func (s *scanner) key(i int) (int, scanErr) {
-	b := s.buf
+func (s *Scanner) key(i int) (int, Err) {
+	b := s.Buf
 	if i >= len(b) {
-		return i, errEOF
+		return i, EOF
 	}
 	if b[i] != '"' {
-		return i, errSyntax
+		return i, Syntax
 	}
-	i, _, err := s.str(i)
-	if err != scanOK {
+	i, _, err := s.Str(i)
+	if err != OK {
 		return i, err
 	}
-	if i = s.ws(i); i >= len(b) {
-		return i, errEOF
+	if i = s.SkipSpace(i); i >= len(b) {
+		return i, EOF
 	}
 	if b[i] != ':' {
-		return i, errSyntax
+		return i, Syntax
 	}
-	if i = s.ws(i + 1); i >= len(b) {
-		return i, errEOF
+	if i = s.SkipSpace(i + 1); i >= len(b) {
+		return i, EOF
 	}
-	return i, scanOK
+	return i, OK
 }
 
 // nested scans the array or object at i inside depth enclosing ones.
 // It keeps one bit per open level (set for an object) instead of
 // recursing.
-func (s *scanner) nested(i, depth int) (int, scanErr) {
-	b := s.buf
+func (s *Scanner) nested(i, depth int) (int, Err) {
+	b := s.Buf
 	var words [4]uint64
 	stack := words[:]
 	level := 0
-	var err scanErr
+	var err Err
 open:
 	for {
 		// b[i] opens an array or an object.
-		if depth+level >= s.maxDepth {
-			return i, errDepth
+		if depth+level >= s.MaxDepth {
+			return i, TooDeep
 		}
 		obj := b[i] == '{'
 		w, bit := level>>6, uint64(1)<<(level&63)
@@ -304,80 +314,70 @@ open:
 			stack[w] &^= bit
 		}
 		level++
-		if i = s.ws(i + 1); i >= len(b) {
-			return i, errEOF
+		if i = s.SkipSpace(i + 1); i >= len(b) {
+			return i, EOF
 		}
 		if c := b[i]; obj && c == '}' || !obj && c == ']' {
 			i++
 			level--
 		} else {
 			if obj {
-				if i, err = s.key(i); err != scanOK {
+				if i, err = s.key(i); err != OK {
 					return i, err
 				}
 			}
 			if c := b[i]; c == '{' || c == '[' {
 				continue open
 			}
-			if i, err = s.scalar(i); err != scanOK {
+			if i, err = s.Scalar(i); err != OK {
 				return i, err
 			}
 		}
 		// A value has ended: close levels until another one starts.
 		for level > 0 {
-			if i = s.ws(i); i >= len(b) {
-				return i, errEOF
+			if i = s.SkipSpace(i); i >= len(b) {
+				return i, EOF
 			}
 			top := level - 1
 			obj := stack[top>>6]&(uint64(1)<<(top&63)) != 0
 			switch c := b[i]; {
 			case c == ',':
-				if i = s.ws(i + 1); i >= len(b) {
-					return i, errEOF
+				if i = s.SkipSpace(i + 1); i >= len(b) {
+					return i, EOF
 				}
 				if obj {
-					if i, err = s.key(i); err != scanOK {
+					if i, err = s.key(i); err != OK {
 						return i, err
 					}
 				}
 				if c := b[i]; c == '{' || c == '[' {
 					continue open
 				}
-				if i, err = s.scalar(i); err != scanOK {
+				if i, err = s.Scalar(i); err != OK {
 					return i, err
 				}
 			case obj && c == '}' || !obj && c == ']':
 				i++
 				level--
 			default:
-				return i, errSyntax
+				return i, Syntax
 			}
 		}
-		return i, scanOK
+		return i, OK
 	}
 }
 
-// describe says what is wrong at i.
-func (s *scanner) describe(i int, err scanErr) string {
+// Describe says what is wrong at i, for an error message.
+func (s *Scanner) Describe(i int, err Err) string {
 	switch err {
-	case errUTF8:
+	case BadUTF8:
 		return "invalid UTF-8 at byte " + strconv.Itoa(i)
-	case errDepth:
-		return "invalid JSON: nested deeper than " + strconv.Itoa(s.maxDepth) + " levels"
-	case errEOF:
+	case TooDeep:
+		return "invalid JSON: nested deeper than " + strconv.Itoa(s.MaxDepth) + " levels"
+	case EOF:
 		return "invalid JSON: unexpected end of input"
-	case errTrailing:
+	case Trailing:
 		return "invalid JSON: data after the value at byte " + strconv.Itoa(i)
 	}
 	return "invalid JSON at byte " + strconv.Itoa(i)
-}
-
-// parseError returns the protocol error for a message that failed to
-// scan at i: a -32700 error owing a reply with a null ID.
-func (s *scanner) parseError(i int, err scanErr) *ProtocolError {
-	msg := s.describe(i, err)
-	if err == errUTF8 {
-		msg = "messages must be encoded in UTF-8" // aiorpcX's wording
-	}
-	return newProtocolError(CodeParseError, msg, nil, false)
 }

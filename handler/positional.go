@@ -1,10 +1,11 @@
-package session
+package handler
 
 import (
 	"encoding/json"
 
 	"github.com/sourcegraph/jsonrpc2"
 
+	"github.com/gorpcx/gorpcx/internal/jsonscan"
 	"github.com/gorpcx/gorpcx/protocol"
 )
 
@@ -15,25 +16,21 @@ import (
 // share memory with req.Params, which the session never reuses, so they
 // may be kept.
 //
-// Positional is the cheap way for a [Handler] to read positional params:
-// no reflection, and no allocation when dst has room for them (pass a
-// slice of a local array). A request without params, or with null
-// params, has no elements: Positional returns dst unchanged.
+// Positional is the cheap way for a [session.Handler] to read
+// positional params: no reflection, and no allocation when dst has room
+// for them (pass a slice of a local array). A request without params,
+// or with null params, has no elements: Positional returns dst
+// unchanged.
 //
-// Positional checks the array's structure (brackets, strings, commas),
-// not the literals inside it: the session has already checked the whole
-// message as strict JSON before the handler sees it. A request built by
-// other means should hold valid JSON.
+// Positional checks that the params are one valid JSON array, with the
+// same strict scanner as package protocol's decoder, which has already
+// checked the whole message before a session hands it over.
 //
 // If the params are an object, or not a well-formed JSON array, it
 // returns dst unchanged and a *jsonrpc2.Error with code -32602 (invalid
 // params) that names the method, ready to be returned by the handler.
 func Positional(req *jsonrpc2.Request, dst []json.RawMessage) ([]json.RawMessage, error) {
-	if req.Params == nil {
-		return dst, nil
-	}
-	params := trimJSONSpaceRight(*req.Params)
-	params = params[skipJSONSpace(params, 0):]
+	params := rawParams(req)
 	switch {
 	case len(params) == 0 || string(params) == "null":
 		return dst, nil
@@ -43,7 +40,7 @@ func Positional(req *jsonrpc2.Request, dst []json.RawMessage) ([]json.RawMessage
 		return dst, protocol.InvalidParams("invalid request arguments: params to method " + quoteEcho(req.Method) + " must be an array")
 	}
 	n := len(dst)
-	dst, ok := splitJSONArray(params, dst)
+	dst, ok := jsonscan.SplitArray(params, dst)
 	if !ok {
 		return dst[:n], malformedParams(req.Method)
 	}

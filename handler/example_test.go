@@ -1,13 +1,16 @@
-package session_test
+package handler_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 
 	"github.com/sourcegraph/jsonrpc2"
 
+	"github.com/gorpcx/gorpcx/framing"
+	"github.com/gorpcx/gorpcx/handler"
 	"github.com/gorpcx/gorpcx/session"
 )
 
@@ -27,8 +30,48 @@ func handle(h session.Handler, method, params string) {
 func add(a, b int) int { return a + b }
 
 // methods is a method table built once, at package initialisation.
-var methods = session.Methods{
-	"add": session.MustFunc(add, "a", "b"),
+var methods = handler.Methods{
+	"add": handler.MustFunc(add, "a", "b"),
+}
+
+// A method table serves a session; an unknown method gets -32601.
+func ExampleMethods() {
+	a, b := net.Pipe()
+	server := session.New(framing.NewStream(framing.Newline{}, a), &session.Options{
+		Handler: handler.Methods{
+			"add": handler.MustFunc(add, "a", "b"),
+			"greet": handler.MustFunc(func(name string) string {
+				return "Hello, " + name + "!"
+			}, "name"),
+		},
+	})
+	client := session.New(framing.NewStream(framing.Newline{}, b), &session.Options{Side: session.Client})
+	defer server.Abort()
+	defer client.Abort()
+
+	ctx := context.Background()
+	var sum int
+	if err := client.Call(ctx, "add", []int{2, 3}, &sum); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("sum:", sum)
+	var greeting string
+	if err := client.Call(ctx, "greet", map[string]string{"name": "Ada"}, &greeting); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(greeting)
+
+	err := client.Call(ctx, "sub", []int{2, 3}, &sum)
+	var rpcErr *jsonrpc2.Error
+	if errors.As(err, &rpcErr) {
+		fmt.Println("error:", rpcErr.Code, rpcErr.Message)
+	}
+	// Output:
+	// sum: 5
+	// Hello, Ada!
+	// error: -32601 unknown method "sub"
 }
 
 func ExampleFunc() {
@@ -54,7 +97,7 @@ func ExampleFunc_optional() {
 		}
 		return fmt.Sprintf("%s speaks %.1f", client, protocol), nil
 	}
-	h, err := session.Func(version, "client_name", "protocol_version?")
+	h, err := handler.Func(version, "client_name", "protocol_version?")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -73,7 +116,7 @@ func ExampleFunc_struct() {
 		Address string `json:"address"`
 		Limit   *int   `json:"limit"`
 	}
-	h := session.MustFunc(func(q query) string {
+	h := handler.MustFunc(func(q query) string {
 		if q.Limit == nil {
 			return q.Address + ", no limit"
 		}
@@ -98,9 +141,9 @@ func ExampleFunc_variadic() {
 		}
 		return total
 	}
-	handle(session.MustFunc(sum), "sum", `[1, 2, 3.5]`)
-	handle(session.MustFunc(sum, "xs"), "sum", `{"xs": [1, 2]}`)
-	handle(session.MustFunc(sum, "xs"), "sum", `{"xs": 4}`)
+	handle(handler.MustFunc(sum), "sum", `[1, 2, 3.5]`)
+	handle(handler.MustFunc(sum, "xs"), "sum", `{"xs": [1, 2]}`)
+	handle(handler.MustFunc(sum, "xs"), "sum", `{"xs": 4}`)
 	// Output:
 	// [1, 2, 3.5]: 6.5
 	// {"xs": [1, 2]}: 3
@@ -112,7 +155,7 @@ func ExampleFunc_variadic() {
 func ExamplePositional() {
 	echo := session.HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
 		var buf [2]json.RawMessage // room for the params: no allocation
-		params, err := session.Positional(req, buf[:0])
+		params, err := handler.Positional(req, buf[:0])
 		if err != nil {
 			return nil, err
 		}

@@ -1,4 +1,4 @@
-package protocol
+package jsonscan
 
 import (
 	"bytes"
@@ -16,11 +16,11 @@ func hex4(b []byte) rune {
 	return unhex(b[0])<<12 | unhex(b[1])<<8 | unhex(b[2])<<4 | unhex(b[3])
 }
 
-// appendUnescaped appends the contents of a JSON string, raw (without
-// its quotes, already validated by the scanner), with its escape
+// AppendUnescaped appends the contents of a JSON string, raw (without
+// its quotes, already validated by a [Scanner]), with its escape
 // sequences decoded. A \u escape of half a surrogate pair that is not
 // part of a pair becomes U+FFFD, as in encoding/json.
-func appendUnescaped(dst, raw []byte) []byte {
+func AppendUnescaped(dst, raw []byte) []byte {
 	for len(raw) > 0 {
 		j := bytes.IndexByte(raw, '\\')
 		if j < 0 {
@@ -47,21 +47,4 @@ func appendUnescaped(dst, raw []byte) []byte {
 		dst = utf8.AppendRune(dst, r)
 	}
 	return dst
-}
-
-// stringIs reports whether the JSON string value (with its quotes, as
-// scanned) decodes to want.
-func stringIs(v []byte, esc bool, want string) bool {
-	if len(v) < 2 || v[0] != '"' {
-		return false
-	}
-	raw := v[1 : len(v)-1]
-	if !esc {
-		return string(raw) == want
-	}
-	if len(raw) > 6*len(want) {
-		return false
-	}
-	var buf [48]byte
-	return string(appendUnescaped(buf[:0], raw)) == want
 }

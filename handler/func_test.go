@@ -1,4 +1,4 @@
-package session
+package handler
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sourcegraph/jsonrpc2"
+
+	"github.com/gorpcx/gorpcx/session"
 )
 
 // funcNoParams stands for a request without params in the tables below.
@@ -303,7 +305,6 @@ func TestFuncParamErrors(t *testing.T) {
 		{"excess one", add3, []string{"a", "b", "c"}, "add", `{"a":1,"b":2,"c":3,"d":4}`, `method "add" does not take parameter "d"`},
 		{"excess two, sorted", add3, []string{"a", "b", "c"}, "add", `{"a":1,"e":0,"b":2,"c":3,"d":4}`, `method "add" does not take parameters "d", "e"`},
 		{"excess repeated", add3, []string{"a", "b", "c"}, "add", `{"a":1,"b":2,"c":3,"d":4,"d":5}`, `method "add" does not take parameter "d"`},
-		{"excess bad escape", add3, []string{"a", "b", "c"}, "add", `{"a":1,"b":2,"c":3,"\q":4}`, `method "add" does not take parameter "\q"`},
 		{"excess escaped", add3, []string{"a", "b", "c"}, "add", `{"a":1,"b":2,"c":3,"\u0064":4}`, `method "add" does not take parameter "d"`},
 		{"names differ in case", add, []string{"a", "b"}, "add", `{"A":1,"b":2}`, `method "add" requires parameter "a"`},
 		{"no params take no names", func() {}, nil, "add", `{"a":1}`, `method "add" does not take parameter "a"`},
@@ -341,14 +342,20 @@ func TestFuncParamErrors(t *testing.T) {
 		{"object trailing comma", add, []string{"a", "b"}, "add", `{"a":1,}`, `invalid request arguments: params to method "add" are not valid JSON`},
 		{"object without value", add, []string{"a", "b"}, "add", `{"a":}`, `invalid request arguments: params to method "add" are not valid JSON`},
 		{"object garbage", add, []string{"a", "b"}, "add", `{"a":1}}`, `invalid request arguments: params to method "add" are not valid JSON`},
+		// The params are checked as strictly as a whole message is (the
+		// session never hands a handler anything else): a bad literal
+		// or escape anywhere makes them invalid JSON.
+		{"bad literal", add, nil, "add", `[1,tru]`, `invalid request arguments: params to method "add" are not valid JSON`},
+		{"bad literal in number", add, nil, "add", `[1x,2]`, `invalid request arguments: params to method "add" are not valid JSON`},
+		{"mismatched brackets", func(any) {}, nil, "add", `[{]]`, `invalid request arguments: params to method "add" are not valid JSON`},
+		{"bad escape in a name", add3, []string{"a", "b", "c"}, "add", `{"a":1,"b":2,"c":3,"\q":4}`, `invalid request arguments: params to method "add" are not valid JSON`},
+		{"bad UTF-8", func(string) {}, nil, "add", "[\"\xff\"]", `invalid request arguments: params to method "add" are not valid JSON`},
+		{"leading zero", func(int) {}, nil, "add", `[01]`, `invalid request arguments: params to method "add" are not valid JSON`},
 
 		// Values.
 		{"bad value, positional", add, nil, "add", `[1,"x"]`, `invalid argument 2 to method "add": json: cannot unmarshal string into Go value of type int`},
 		{"bad value, positional, named", add, []string{"a", "b"}, "add", `[1,"x"]`, `invalid argument 2 ("b") to method "add": json: cannot unmarshal string into Go value of type int`},
 		{"bad value, named", add, []string{"a", "b"}, "add", `{"a":1,"b":"x"}`, `invalid parameter "b" to method "add": json: cannot unmarshal string into Go value of type int`},
-		{"bad literal", add, nil, "add", `[1,tru]`, `invalid argument 2 to method "add": invalid character ' ' in literal true (expecting 'e')`},
-		{"bad literal in number", add, nil, "add", `[1x,2]`, `invalid argument 1 to method "add": invalid character 'x' after top-level value`},
-		{"mismatched brackets", func(any) {}, nil, "add", `[{]]`, `invalid argument 1 to method "add": invalid character ']' looking for beginning of object key string`},
 		{"overflow", func(int8) {}, nil, "add", `[128]`, `invalid argument 1 to method "add": json: cannot unmarshal number 128 into Go value of type int8`},
 		{"negative unsigned", func(uint) {}, nil, "add", `[-1]`, `invalid argument 1 to method "add": json: cannot unmarshal number -1 into Go value of type uint`},
 		{"fraction into int", func(int) {}, nil, "add", `[1.5]`, `invalid argument 1 to method "add": json: cannot unmarshal number 1.5 into Go value of type int`},
@@ -411,32 +418,32 @@ func TestFuncRegistrationErrors(t *testing.T) {
 		names []string
 		want  string
 	}{
-		{"nil", nil, nil, "session.Func: nil function"},
-		{"not a function", 5, nil, "session.Func: int is not a function"},
-		{"nil function", (func())(nil), nil, "session.Func: nil func()"},
-		{"second result not error", func() (int, int) { return 0, 0 }, nil, "session.Func: func() (int, int): second result must be error, not int"},
+		{"nil", nil, nil, "handler.Func: nil function"},
+		{"not a function", 5, nil, "handler.Func: int is not a function"},
+		{"nil function", (func())(nil), nil, "handler.Func: nil func()"},
+		{"second result not error", func() (int, int) { return 0, 0 }, nil, "handler.Func: func() (int, int): second result must be error, not int"},
 		//lint:ignore ST1008 the signature under test
-		{"error first", func() (error, int) { return nil, 0 }, nil, "session.Func: func() (error, int): second result must be error, not int"},
-		{"three results", func() (int, int, error) { return 0, 0, nil }, nil, "session.Func: func() (int, int, error): 3 results; want (T, error), T, error or none"},
-		{"channel result", func() chan int { return nil }, nil, "session.Func: func() chan int: result: type chan int cannot be encoded as JSON"},
-		{"too few names", func(a, b int) {}, []string{"a"}, "session.Func: func(int, int): 1 name given for 2 parameters"},
-		{"too many names", func(ctx context.Context, a int) {}, []string{"ctx", "a"}, "session.Func: func(context.Context, int): 2 names given for 1 parameter"},
-		{"empty name", func(a, b int) {}, []string{"a", ""}, "session.Func: func(int, int): empty name for parameter 2"},
-		{"empty optional name", func(a int) {}, []string{"?"}, "session.Func: func(int): empty name for parameter 1"},
-		{"repeated name", func(a, b int) {}, []string{"a", "a?"}, `session.Func: func(int, int): name "a" given twice`},
-		{"required after optional", func(a, b, c int) {}, []string{"a", "b?", "c"}, `session.Func: func(int, int, int): required parameter "c" follows optional parameter "b"`},
-		{"context not first", func(a int, ctx context.Context) {}, nil, "session.Func: func(int, context.Context): context.Context must be the first parameter"},
-		{"channel parameter", func(c chan int) {}, nil, "session.Func: func(chan int): parameter 1: type chan int cannot be decoded from JSON"},
-		{"function parameter", func(a int, f func()) {}, nil, "session.Func: func(int, func()): parameter 2: type func() cannot be decoded from JSON"},
-		{"complex parameter", func(c complex128) {}, nil, "session.Func: func(complex128): parameter 1: type complex128 cannot be decoded from JSON"},
-		{"interface parameter", func(r io.Reader) {}, nil, "session.Func: func(io.Reader): parameter 1: interface type io.Reader cannot be decoded from JSON"},
-		{"bad map key", func(m map[[2]int]int) {}, nil, "session.Func: func(map[[2]int]int): parameter 1: map key type [2]int cannot be decoded from JSON"},
-		{"bad slice element", func(s [][]chan int) {}, nil, "session.Func: func([][]chan int): parameter 1: type chan int cannot be decoded from JSON"},
-		{"bad variadic element", func(xs ...func()) {}, nil, "session.Func: func(...func()): parameter 1: type func() cannot be decoded from JSON"},
-		{"struct field", func(s chanField) {}, nil, "session.Func: func(session.chanField): parameter 1: field C: type chan int cannot be decoded from JSON"},
+		{"error first", func() (error, int) { return nil, 0 }, nil, "handler.Func: func() (error, int): second result must be error, not int"},
+		{"three results", func() (int, int, error) { return 0, 0, nil }, nil, "handler.Func: func() (int, int, error): 3 results; want (T, error), T, error or none"},
+		{"channel result", func() chan int { return nil }, nil, "handler.Func: func() chan int: result: type chan int cannot be encoded as JSON"},
+		{"too few names", func(a, b int) {}, []string{"a"}, "handler.Func: func(int, int): 1 name given for 2 parameters"},
+		{"too many names", func(ctx context.Context, a int) {}, []string{"ctx", "a"}, "handler.Func: func(context.Context, int): 2 names given for 1 parameter"},
+		{"empty name", func(a, b int) {}, []string{"a", ""}, "handler.Func: func(int, int): empty name for parameter 2"},
+		{"empty optional name", func(a int) {}, []string{"?"}, "handler.Func: func(int): empty name for parameter 1"},
+		{"repeated name", func(a, b int) {}, []string{"a", "a?"}, `handler.Func: func(int, int): name "a" given twice`},
+		{"required after optional", func(a, b, c int) {}, []string{"a", "b?", "c"}, `handler.Func: func(int, int, int): required parameter "c" follows optional parameter "b"`},
+		{"context not first", func(a int, ctx context.Context) {}, nil, "handler.Func: func(int, context.Context): context.Context must be the first parameter"},
+		{"channel parameter", func(c chan int) {}, nil, "handler.Func: func(chan int): parameter 1: type chan int cannot be decoded from JSON"},
+		{"function parameter", func(a int, f func()) {}, nil, "handler.Func: func(int, func()): parameter 2: type func() cannot be decoded from JSON"},
+		{"complex parameter", func(c complex128) {}, nil, "handler.Func: func(complex128): parameter 1: type complex128 cannot be decoded from JSON"},
+		{"interface parameter", func(r io.Reader) {}, nil, "handler.Func: func(io.Reader): parameter 1: interface type io.Reader cannot be decoded from JSON"},
+		{"bad map key", func(m map[[2]int]int) {}, nil, "handler.Func: func(map[[2]int]int): parameter 1: map key type [2]int cannot be decoded from JSON"},
+		{"bad slice element", func(s [][]chan int) {}, nil, "handler.Func: func([][]chan int): parameter 1: type chan int cannot be decoded from JSON"},
+		{"bad variadic element", func(xs ...func()) {}, nil, "handler.Func: func(...func()): parameter 1: type func() cannot be decoded from JSON"},
+		{"struct field", func(s chanField) {}, nil, "handler.Func: func(handler.chanField): parameter 1: field C: type chan int cannot be decoded from JSON"},
 		{"parameters too large", reflect.MakeFunc(funcHugeType, func([]reflect.Value) []reflect.Value { return nil }).Interface(), nil,
-			"session.Func: " + funcHugeType.String() + ": parameters too large: reflect.StructOf: struct size would exceed virtual address space"},
-		{"embedded unexported pointer", func(s embedsHidden) {}, nil, "session.Func: func(session.embedsHidden): parameter 1: embedded pointer to unexported struct session.hidden cannot be decoded"},
+			"handler.Func: " + funcHugeType.String() + ": parameters too large: reflect.StructOf: struct size would exceed virtual address space"},
+		{"embedded unexported pointer", func(s embedsHidden) {}, nil, "handler.Func: func(handler.embedsHidden): parameter 1: embedded pointer to unexported struct handler.hidden cannot be decoded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -637,68 +644,10 @@ func FuzzDecodeParam(f *testing.F) {
 	})
 }
 
+// funcSplitSeeds are params, valid and not, for FuzzFuncHandle.
 var funcSplitSeeds = []string{
 	"[]", "[1]", " [ 1 , 2 ] ", `["a,]",{"b":[1,2]},null]`, "[1,,2]", "[1 2]", "[1,2", "[[1]", "[{]]", `["\"]"]`, "[1]x",
 	"{}", `{"a":1}`, ` { "a" : [1,{"b":2}] , "c":"}" } `, `{"a":1,}`, `{"a" 1}`, `{1:2}`, `{"a":}`, `{"\u0061":1}`, `{"a":1}}`,
-}
-
-// FuzzSplitJSON checks the splitters against encoding/json: what it
-// accepts they split into the same elements and members, and what they
-// accept with valid elements it accepts.
-func FuzzSplitJSON(f *testing.F) {
-	for _, s := range funcSplitSeeds {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		data = data[skipJSONSpace(data, 0):]
-		if len(data) == 0 {
-			return
-		}
-		valid := json.Valid(data)
-		switch data[0] {
-		case '[':
-			elems, ok := splitJSONArray[[]byte](data, nil)
-			var want []json.RawMessage
-			if valid {
-				if !ok {
-					t.Fatalf("splitJSONArray(%q) failed on valid JSON", data)
-				}
-				if err := json.Unmarshal(data, &want); err != nil {
-					t.Fatal(err)
-				}
-				if len(want) != len(elems) {
-					t.Fatalf("splitJSONArray(%q) = %q, want %q", data, elems, want)
-				}
-				for i := range want {
-					if string(want[i]) != string(elems[i]) {
-						t.Fatalf("splitJSONArray(%q) = %q, want %q", data, elems, want)
-					}
-				}
-			} else if ok && !slices.ContainsFunc(elems, func(e []byte) bool { return !json.Valid(e) }) {
-				t.Fatalf("splitJSONArray(%q) accepted invalid JSON: %q", data, elems)
-			}
-		case '{':
-			members, ok := splitJSONObject(data, nil)
-			if valid {
-				if !ok {
-					t.Fatalf("splitJSONObject(%q) failed on valid JSON", data)
-				}
-				var want map[string]json.RawMessage
-				if err := json.Unmarshal(data, &want); err != nil {
-					t.Fatal(err)
-				}
-				got := map[string]json.RawMessage{}
-				for _, m := range members {
-					got[string(m.name())] = m.value
-				}
-				if diff := cmp.Diff(want, got); diff != "" {
-					t.Fatalf("splitJSONObject(%q) (-json +ours):\n%s", data, diff)
-				}
-			} else if ok && !slices.ContainsFunc(members, func(m jsonMember) bool { return !json.Valid(m.value) || !json.Valid(m.key) }) {
-				t.Fatalf("splitJSONObject(%q) accepted invalid JSON", data)
-			}
-		}
-	})
 }
 
 // FuzzFuncHandle checks that no params make the adapter panic, and that
@@ -711,7 +660,7 @@ func FuzzFuncHandle(f *testing.F) {
 	f.Add(uint8(2), []byte(`{"x":1,"y":2}`))
 	f.Add(uint8(3), []byte(`[1.5,"a",true,null]`))
 	f.Add(uint8(4), []byte(`{"name":"n","limit":1,"count":"3"}`))
-	handlers := []Handler{
+	handlers := []session.Handler{
 		MustFunc(func(ctx context.Context, a, b int) (int, error) { return a + b, nil }),
 		MustFunc(funcShow, "p", "xs"),
 		MustFunc(func(p *funcPoint) int { return 0 }),
@@ -781,7 +730,7 @@ func BenchmarkFunc(b *testing.B) {
 	add := func(ctx context.Context, a, b int) (int, error) { return a + b, nil }
 	benchmarks := []struct {
 		name   string
-		h      Handler
+		h      session.Handler
 		params string
 	}{
 		{"positional", MustFunc(add), "[1,2]"},
@@ -798,34 +747,6 @@ func BenchmarkFunc(b *testing.B) {
 			b.SetBytes(int64(len(bm.params)))
 			for b.Loop() {
 				if _, err := bm.h.Handle(ctx, req); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
-// BenchmarkSplitParams compares the hand splitter with json.Unmarshal
-// into []json.RawMessage.
-func BenchmarkSplitParams(b *testing.B) {
-	for _, params := range []string{"[1,2]", `[1,"two",{"three":[3]},4.5,null,true]`} {
-		data := []byte(params)
-		b.Run("hand/"+params, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(data)))
-			for b.Loop() {
-				var buf [stackParams][]byte
-				if _, ok := splitJSONArray(data, buf[:0]); !ok {
-					b.Fatal("split failed")
-				}
-			}
-		})
-		b.Run("encoding-json/"+params, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(data)))
-			for b.Loop() {
-				var elems []json.RawMessage
-				if err := json.Unmarshal(data, &elems); err != nil {
 					b.Fatal(err)
 				}
 			}

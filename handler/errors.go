@@ -1,7 +1,7 @@
-// This file holds the wording of the errors the Func adapter returns,
-// aiorpcX's where it has one.
+// This file holds the wording of the errors that the handlers of Func
+// and Positional return, aiorpcX's where it has one.
 
-package session
+package handler
 
 import (
 	"slices"
@@ -108,5 +108,3 @@ func decodeDetail(err error) string {
 	}
 	return cutEcho(s, maxEchoBytes) + "..."
 }
-
-// jsonMember is one member of a JSON object, as raw JSON.

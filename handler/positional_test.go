@@ -1,4 +1,4 @@
-package session
+package handler
 
 import (
 	"encoding/json"
@@ -38,6 +38,10 @@ func TestPositional(t *testing.T) {
 		{name: "after the array", params: `[1] 2`,
 			err: &jsonrpc2.Error{Code: -32602, Message: `invalid request arguments: params to method "m" are not valid JSON`}},
 		{name: "unclosed string", params: `["abc]`,
+			err: &jsonrpc2.Error{Code: -32602, Message: `invalid request arguments: params to method "m" are not valid JSON`}},
+		{name: "bad literal", params: `[1, tru]`,
+			err: &jsonrpc2.Error{Code: -32602, Message: `invalid request arguments: params to method "m" are not valid JSON`}},
+		{name: "bad UTF-8", params: "[\"\xff\"]",
 			err: &jsonrpc2.Error{Code: -32602, Message: `invalid request arguments: params to method "m" are not valid JSON`}},
 	}
 	for _, tt := range tests {

@@ -1,4 +1,4 @@
-package protocol
+package jsonscan
 
 import (
 	"encoding/binary"
@@ -11,12 +11,12 @@ import (
 
 // valid reports whether b is one JSON value, by the package's scanner.
 func valid(b []byte, maxDepth int) bool {
-	s := scanner{buf: b, maxDepth: maxDepth}
-	end, err := s.value(s.ws(0), 0)
-	if err == scanOK {
-		_, err = s.end(end)
+	s := Scanner{Buf: b, MaxDepth: maxDepth}
+	end, err := s.Value(s.SkipSpace(0), 0)
+	if err == OK {
+		_, err = s.End(end)
 	}
-	return err == scanOK
+	return err == OK
 }
 
 // TestScannerAgreesWithEncodingJSON compares the scanner with
@@ -73,7 +73,7 @@ func TestSpecial(t *testing.T) {
 	}
 }
 
-// TestUnescape compares appendUnescaped with encoding/json.
+// TestUnescape compares AppendUnescaped with encoding/json.
 func TestUnescape(t *testing.T) {
 	for _, s := range []string{``, `abc`, `\"\\\/\b\f\n\r\t`, `\u0041\u00e9\u20ac`, `\ud83d\ude00`, `\ud83d`, `\ude00`,
 		`\ud83dx`, `\ud83d\u0041`, `\ud83d\ud83d\ude00`, `a\u0000b`, `é😀`, `\uDBFF\uDFFF`} {
@@ -81,10 +81,10 @@ func TestUnescape(t *testing.T) {
 		if err := json.Unmarshal([]byte(`"`+s+`"`), &want); err != nil {
 			t.Fatal(err)
 		}
-		if got := string(appendUnescaped(nil, []byte(s))); got != want {
+		if got := string(AppendUnescaped(nil, []byte(s))); got != want {
 			t.Errorf("%s: got %q, want %q", s, got, want)
 		}
-		if !utf8.ValidString(string(appendUnescaped(nil, []byte(s)))) {
+		if !utf8.ValidString(string(AppendUnescaped(nil, []byte(s)))) {
 			t.Errorf("%s: not UTF-8", s)
 		}
 	}
