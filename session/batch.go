@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/gorpcx/gorpcx/protocol"
@@ -68,55 +67,12 @@ func (b *Batch) Len() int { return len(b.entries) }
 // Calls returns the batch's requests in the order they were added.
 func (b *Batch) Calls() []*BatchCall { return b.calls }
 
-// batchCall tracks the outstanding requests of a batch that was sent.
-type batchCall struct {
-	s         *Session
-	calls     []*BatchCall
-	ids       []uint64
-	mu        sync.Mutex
-	answered  []bool
-	remaining int
-	done      chan struct{}
-}
-
-// set records the outcome of request index (the first outcome wins).
-func (bc *batchCall) set(index int, result json.RawMessage, err error) {
-	bc.mu.Lock()
-	defer bc.mu.Unlock()
-	if bc.answered[index] {
-		return
-	}
-	bc.answered[index] = true
-	bc.calls[index].Result, bc.calls[index].Err = result, err
-	bc.remaining--
-	if bc.remaining == 0 {
-		close(bc.done)
-	}
-}
-
-// incomplete fails the requests that a batch response left unanswered:
-// a response batch must answer every request of the batch it answers.
+// incomplete fails the requests of bc that a batch response left
+// unanswered (see tracker.incomplete), and charges the peer one error
+// if there were any.
 func (bc *batchCall) incomplete() {
-	bc.mu.Lock()
-	var missing []int
-	for i, ok := range bc.answered {
-		if !ok {
-			missing = append(missing, i)
-		}
-	}
-	bc.mu.Unlock()
-	if len(missing) == 0 {
-		return
-	}
-	bc.s.countError(0)
-	for _, i := range missing {
-		bc.s.pmu.Lock()
-		delete(bc.s.pending, bc.ids[i])
-		bc.s.pmu.Unlock()
-		bc.set(i, nil, &protocol.ProtocolError{
-			Reply: protocol.InvalidRequest("batch response has no response to this request"),
-			RawID: []byte(strconv.FormatUint(bc.ids[i], 10)),
-		})
+	if bc.s.tracker.incomplete(bc) > 0 {
+		bc.s.countError(0)
 	}
 }
 
@@ -158,12 +114,14 @@ func (s *Session) SendBatch(ctx context.Context, b *Batch) error {
 			return err
 		}
 	}
-	bc := &batchCall{s: s, calls: b.calls, ids: make([]uint64, n), answered: make([]bool, n),
-		remaining: n, done: make(chan struct{})}
+	bc := newBatchCall(s, b.calls)
+	if err := s.tracker.registerBatch(bc); err != nil {
+		s.out.release(taken, 0, 0)
+		return err
+	}
 	idbufs := make([][]byte, n)
-	for i := range n {
-		bc.ids[i] = s.nextID.Add(1) - 1
-		idbufs[i] = strconv.AppendUint(nil, bc.ids[i], 10)
+	for i, id := range bc.ids {
+		idbufs[i] = strconv.AppendUint(nil, id, 10)
 	}
 	buf := getBuffer()
 	var err error
@@ -179,24 +137,14 @@ func (s *Session) SendBatch(ctx context.Context, b *Batch) error {
 	})
 	if err != nil {
 		putBuffer(buf)
+		s.tracker.abandonBatch(bc, err)
 		s.out.release(taken, 0, 0)
 		return err
 	}
-	s.pmu.Lock()
-	if s.callsEnded() {
-		s.pmu.Unlock()
-		putBuffer(buf)
-		s.out.release(taken, 0, 0)
-		return s.callErr()
-	}
-	for i, id := range bc.ids {
-		s.pending[id] = &call{batch: bc, index: i}
-	}
-	s.pmu.Unlock()
 	s.handOffNow(ctx)
 	start := time.Now()
 	if err := s.w.send(buf, true); err != nil {
-		s.forgetBatch(bc)
+		s.tracker.abandonBatch(bc, err)
 		s.out.release(taken, 0, 0)
 		return err
 	}
@@ -218,10 +166,7 @@ func (s *Session) SendBatch(ctx context.Context, b *Batch) error {
 		waitErr = &TimeoutError{Method: "batch", After: s.cfg.requestTimeout}
 	}
 	if waitErr != nil {
-		s.forgetBatch(bc)
-		for i := range n {
-			bc.set(i, nil, waitErr)
-		}
+		s.tracker.abandonBatch(bc, waitErr)
 		s.out.release(taken, 0, 0)
 		return waitErr
 	}
@@ -249,13 +194,4 @@ func (s *Session) SendBatch(ctx context.Context, b *Batch) error {
 		return &BatchError{Failed: failed}
 	}
 	return nil
-}
-
-// forgetBatch removes a batch's outstanding requests from the table.
-func (s *Session) forgetBatch(bc *batchCall) {
-	s.pmu.Lock()
-	for _, id := range bc.ids {
-		delete(s.pending, id)
-	}
-	s.pmu.Unlock()
 }
