@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorpcx/gorpcx/protocol"
@@ -19,13 +20,20 @@ var ErrEmptyBatch = errors.New("empty batch")
 // (JSON-RPC 1.0) has no batches.
 var ErrNoBatches = errors.New("the dialect does not support batches")
 
+// ErrBatchSent is returned by SendBatch, at once and sending nothing,
+// for a Batch that an earlier SendBatch (on any session) sent or is
+// sending: a batch is sent once. Its BatchCalls keep the outcomes of
+// that first sending.
+var ErrBatchSent = errors.New("batch already sent")
+
 // Batch is a list of requests and notifications sent together as one
 // message with [Session.SendBatch] (aiorpcX's send_batch). Build it
-// with Call and Notify; a Batch is not safe for concurrent use and is
-// sent once.
+// with Call and Notify; a Batch is not safe for concurrent use. It is
+// sent once: a second SendBatch of it returns [ErrBatchSent].
 type Batch struct {
 	entries []batchEntry
 	calls   []*BatchCall
+	sent    atomic.Bool // set while and once a SendBatch sends it
 }
 
 type batchEntry struct {
@@ -82,10 +90,19 @@ func (bc *batchCall) incomplete() {
 // given to Batch.Call. It returns nil when every request succeeded, a
 // *BatchError listing the failed ones, or, when the batch as a whole
 // failed (timeout, ctx, lost connection), that error, which each
-// unanswered BatchCall also holds. An empty batch returns ErrEmptyBatch
-// before anything is sent. A batch of only notifications returns once
-// written.
+// unanswered BatchCall also holds. A batch of only notifications
+// returns once written.
+//
+// A batch is sent once. SendBatch returns ErrBatchSent at once, sending
+// nothing, for a batch that an earlier SendBatch sent. One that returned
+// before sending anything leaves the batch unsent: for an empty batch
+// (ErrEmptyBatch), a dialect without batches (ErrNoBatches), params
+// that are not an array or an object (ErrParams), a ctx that ended
+// before, or a session that stopped taking calls (a *ConnectionError).
 func (s *Session) SendBatch(ctx context.Context, b *Batch) error {
+	if b.sent.Load() {
+		return ErrBatchSent
+	}
 	if len(b.entries) == 0 {
 		return ErrEmptyBatch
 	}
@@ -114,8 +131,15 @@ func (s *Session) SendBatch(ctx context.Context, b *Batch) error {
 			return err
 		}
 	}
+	// The batch is this SendBatch's from here; another one, even a
+	// concurrent one, is refused.
+	if !b.sent.CompareAndSwap(false, true) {
+		s.out.release(taken, 0, 0)
+		return ErrBatchSent
+	}
 	bc := newBatchCall(s, b.calls)
 	if err := s.tracker.registerBatch(bc); err != nil {
+		b.sent.Store(false) // nothing was sent
 		s.out.release(taken, 0, 0)
 		return err
 	}
