@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorpcx/gorpcx/protocol"
@@ -20,13 +20,20 @@ var ErrEmptyBatch = errors.New("empty batch")
 // (JSON-RPC 1.0) has no batches.
 var ErrNoBatches = errors.New("the dialect does not support batches")
 
+// ErrBatchSent is returned by SendBatch, at once and sending nothing,
+// for a Batch that an earlier SendBatch (on any session) sent or is
+// sending: a batch is sent once. Its BatchCalls keep the outcomes of
+// that first sending.
+var ErrBatchSent = errors.New("batch already sent")
+
 // Batch is a list of requests and notifications sent together as one
 // message with [Session.SendBatch] (aiorpcX's send_batch). Build it
-// with Call and Notify; a Batch is not safe for concurrent use and is
-// sent once.
+// with Call and Notify; a Batch is not safe for concurrent use. It is
+// sent once: a second SendBatch of it returns [ErrBatchSent].
 type Batch struct {
 	entries []batchEntry
 	calls   []*BatchCall
+	sent    atomic.Bool // set while and once a SendBatch sends it
 }
 
 type batchEntry struct {
@@ -68,55 +75,12 @@ func (b *Batch) Len() int { return len(b.entries) }
 // Calls returns the batch's requests in the order they were added.
 func (b *Batch) Calls() []*BatchCall { return b.calls }
 
-// batchCall tracks the outstanding requests of a batch that was sent.
-type batchCall struct {
-	s         *Session
-	calls     []*BatchCall
-	ids       []uint64
-	mu        sync.Mutex
-	answered  []bool
-	remaining int
-	done      chan struct{}
-}
-
-// set records the outcome of request index (the first outcome wins).
-func (bc *batchCall) set(index int, result json.RawMessage, err error) {
-	bc.mu.Lock()
-	defer bc.mu.Unlock()
-	if bc.answered[index] {
-		return
-	}
-	bc.answered[index] = true
-	bc.calls[index].Result, bc.calls[index].Err = result, err
-	bc.remaining--
-	if bc.remaining == 0 {
-		close(bc.done)
-	}
-}
-
-// incomplete fails the requests that a batch response left unanswered:
-// a response batch must answer every request of the batch it answers.
+// incomplete fails the requests of bc that a batch response left
+// unanswered (see tracker.incomplete), and charges the peer one error
+// if there were any.
 func (bc *batchCall) incomplete() {
-	bc.mu.Lock()
-	var missing []int
-	for i, ok := range bc.answered {
-		if !ok {
-			missing = append(missing, i)
-		}
-	}
-	bc.mu.Unlock()
-	if len(missing) == 0 {
-		return
-	}
-	bc.s.countError(0)
-	for _, i := range missing {
-		bc.s.pmu.Lock()
-		delete(bc.s.pending, bc.ids[i])
-		bc.s.pmu.Unlock()
-		bc.set(i, nil, &protocol.ProtocolError{
-			Reply: protocol.InvalidRequest("batch response has no response to this request"),
-			RawID: []byte(strconv.FormatUint(bc.ids[i], 10)),
-		})
+	if bc.s.tracker.incomplete(bc) > 0 {
+		bc.s.countError(0)
 	}
 }
 
@@ -126,10 +90,19 @@ func (bc *batchCall) incomplete() {
 // given to Batch.Call. It returns nil when every request succeeded, a
 // *BatchError listing the failed ones, or, when the batch as a whole
 // failed (timeout, ctx, lost connection), that error, which each
-// unanswered BatchCall also holds. An empty batch returns ErrEmptyBatch
-// before anything is sent. A batch of only notifications returns once
-// written.
+// unanswered BatchCall also holds. A batch of only notifications
+// returns once written.
+//
+// A batch is sent once. SendBatch returns ErrBatchSent at once, sending
+// nothing, for a batch that an earlier SendBatch sent. One that returned
+// before sending anything leaves the batch unsent: for an empty batch
+// (ErrEmptyBatch), a dialect without batches (ErrNoBatches), params
+// that are not an array or an object (ErrParams), a ctx that ended
+// before, or a session that stopped taking calls (a *ConnectionError).
 func (s *Session) SendBatch(ctx context.Context, b *Batch) error {
+	if b.sent.Load() {
+		return ErrBatchSent
+	}
 	if len(b.entries) == 0 {
 		return ErrEmptyBatch
 	}
@@ -158,12 +131,21 @@ func (s *Session) SendBatch(ctx context.Context, b *Batch) error {
 			return err
 		}
 	}
-	bc := &batchCall{s: s, calls: b.calls, ids: make([]uint64, n), answered: make([]bool, n),
-		remaining: n, done: make(chan struct{})}
+	// The batch is this SendBatch's from here; another one, even a
+	// concurrent one, is refused.
+	if !b.sent.CompareAndSwap(false, true) {
+		s.out.release(taken, 0, 0)
+		return ErrBatchSent
+	}
+	bc := newBatchCall(s, b.calls)
+	if err := s.tracker.registerBatch(bc); err != nil {
+		b.sent.Store(false) // nothing was sent
+		s.out.release(taken, 0, 0)
+		return err
+	}
 	idbufs := make([][]byte, n)
-	for i := range n {
-		bc.ids[i] = s.nextID.Add(1) - 1
-		idbufs[i] = strconv.AppendUint(nil, bc.ids[i], 10)
+	for i, id := range bc.ids {
+		idbufs[i] = strconv.AppendUint(nil, id, 10)
 	}
 	buf := getBuffer()
 	var err error
@@ -179,26 +161,16 @@ func (s *Session) SendBatch(ctx context.Context, b *Batch) error {
 	})
 	if err != nil {
 		putBuffer(buf)
+		s.tracker.abandonBatch(bc, err)
 		s.out.release(taken, 0, 0)
 		return err
 	}
-	s.pmu.Lock()
-	if s.callsEnded() {
-		s.pmu.Unlock()
-		putBuffer(buf)
-		s.out.release(taken, 0, 0)
-		return s.callErr()
-	}
-	for i, id := range bc.ids {
-		s.pending[id] = &call{batch: bc, index: i}
-	}
-	s.pmu.Unlock()
 	s.handOffNow(ctx)
 	s.awaitPeer()
 	defer s.awaiting.Add(-1)
 	start := time.Now()
 	if err := s.w.sendCtx(ctx, buf, true); err != nil {
-		s.forgetBatch(bc)
+		s.tracker.abandonBatch(bc, err)
 		s.out.release(taken, 0, 0)
 		return err
 	}
@@ -220,10 +192,7 @@ func (s *Session) SendBatch(ctx context.Context, b *Batch) error {
 		waitErr = &TimeoutError{Method: "batch", After: s.cfg.requestTimeout}
 	}
 	if waitErr != nil {
-		s.forgetBatch(bc)
-		for i := range n {
-			bc.set(i, nil, waitErr)
-		}
+		s.tracker.abandonBatch(bc, waitErr)
 		s.out.release(taken, 0, 0)
 		return waitErr
 	}
@@ -251,13 +220,4 @@ func (s *Session) SendBatch(ctx context.Context, b *Batch) error {
 		return &BatchError{Failed: failed}
 	}
 	return nil
-}
-
-// forgetBatch removes a batch's outstanding requests from the table.
-func (s *Session) forgetBatch(bc *batchCall) {
-	s.pmu.Lock()
-	for _, id := range bc.ids {
-		delete(s.pending, id)
-	}
-	s.pmu.Unlock()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -194,5 +195,72 @@ func TestDialectV1(t *testing.T) {
 	peer.send(`{"id":0,"result":2,"error":null}`)
 	if err := <-done; err != nil || got != 2 {
 		t.Errorf("got %d, %v", got, err)
+	}
+}
+
+// A Batch is sent once: a second SendBatch of it, on the same session
+// or another, fails at once with ErrBatchSent and sends nothing, so
+// its calls do not run twice. A SendBatch that sent nothing leaves the
+// batch to be sent later.
+func TestBatchSentTwiceFails(t *testing.T) {
+	var runs atomic.Int64
+	h := Methods{"add": HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+		runs.Add(1)
+		return adder["add"].Handle(ctx, req)
+	})}
+	cli, srv := pair(t, nil, &Options{Handler: h})
+	other, _ := pair(t, nil, &Options{Handler: h})
+	var sum int
+	b := &Batch{}
+	c := b.Call("add", []int{1, 2}, &sum)
+
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := cli.SendBatch(cancelled, b); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+	if err := cli.SendBatch(context.Background(), b); err != nil || sum != 3 {
+		t.Fatalf("first sending: %v, sum %d", err, sum)
+	}
+	for _, s := range []*Session{cli, other} {
+		sum = 0
+		if err := s.SendBatch(context.Background(), b); !errors.Is(err, ErrBatchSent) {
+			t.Errorf("%s: second sending: %v, want ErrBatchSent", s.Name(), err)
+		}
+		if sum != 0 || c.Err != nil || string(c.Result) != "3" {
+			t.Errorf("%s: second sending changed the outcome: sum %d, %v %s", s.Name(), sum, c.Err, c.Result)
+		}
+	}
+	if got := runs.Load(); got != 1 {
+		t.Errorf("the call ran %d times", got)
+	}
+	if st := cli.Stats(); st.SendCount != 1 || st.Pending != 0 {
+		t.Errorf("client sent %d messages, %d pending", st.SendCount, st.Pending)
+	}
+	if st := other.Stats(); st.SendCount != 0 {
+		t.Errorf("other session sent %d messages", st.SendCount)
+	}
+	waitFor(t, "the server's reply", func() bool { return srv.Stats().SendCount == 1 })
+
+	// Two at once: one sends, the other is refused.
+	b = &Batch{}
+	b.Call("add", []int{2, 2}, nil)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- cli.SendBatch(context.Background(), b) }()
+	}
+	var sent, refused int
+	for range 2 {
+		switch err := <-errs; {
+		case err == nil:
+			sent++
+		case errors.Is(err, ErrBatchSent):
+			refused++
+		default:
+			t.Errorf("concurrent sending: %v", err)
+		}
+	}
+	if sent != 1 || refused != 1 || runs.Load() != 2 {
+		t.Errorf("concurrent sendings: %d sent, %d refused, %d runs", sent, refused, runs.Load())
 	}
 }

@@ -140,3 +140,21 @@ func BenchmarkNetRPCJSON(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSendBatch sends a batch of 10 calls and waits for its
+// answers.
+func BenchmarkSendBatch(b *testing.B) {
+	cli, _ := pair(b, nil, &Options{Handler: benchAdd})
+	ctx := context.Background()
+	args := json.RawMessage(`["0123456789abcdef"]`)
+	b.ReportAllocs()
+	for b.Loop() {
+		batch := &Batch{}
+		for range 10 {
+			batch.Call("echo", args, nil)
+		}
+		if err := cli.SendBatch(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -14,18 +14,8 @@ import (
 	"github.com/gorpcx/gorpcx/protocol"
 )
 
-// call is an outgoing request waiting for its response. Single calls
-// are pooled; the items of a batch point at their batchCall.
-type call struct {
-	done   chan struct{} // receives one value when the outcome is set
-	result json.RawMessage
-	err    error
-	timer  *time.Timer
-	idbuf  [20]byte
-	batch  *batchCall
-	index  int
-}
-
+// callPool holds the calls of Call, each with its channel and timer, so
+// that a call costs no allocation of them.
 var callPool = sync.Pool{New: func() any {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
@@ -59,28 +49,28 @@ func (s *Session) Call(ctx context.Context, method string, params, result any) e
 		return err
 	}
 	c := callPool.Get().(*call)
-	id := s.nextID.Add(1) - 1
+	id, err := s.tracker.register(c)
+	if err != nil {
+		s.out.release(1, 0, 0)
+		callPool.Put(c)
+		return err
+	}
 	idb := strconv.AppendUint(c.idbuf[:0], id, 10)
 	buf := getBuffer()
 	buf.b, err = s.codec.AppendRequest(buf.b[:0], idb, method, raw)
 	if err != nil {
 		putBuffer(buf)
+		s.tracker.forget(id, c)
 		s.out.release(1, 0, 0)
 		callPool.Put(c)
 		return err
-	}
-	if !s.register(id, c) {
-		putBuffer(buf)
-		s.out.release(1, 0, 0)
-		callPool.Put(c)
-		return s.callErr()
 	}
 	s.handOffNow(ctx)
 	s.awaitPeer()
 	defer s.awaiting.Add(-1)
 	start := time.Now()
 	if err := s.w.sendCtx(ctx, buf, true); err != nil {
-		s.forget(id, c)
+		s.tracker.forget(id, c)
 		s.out.release(1, 0, 0)
 		callPool.Put(c)
 		return err
@@ -100,7 +90,7 @@ func (s *Session) Call(ctx context.Context, method string, params, result any) e
 	}
 	c.timer.Stop()
 	if waitErr != nil {
-		s.forget(id, c)
+		s.tracker.forget(id, c)
 		s.out.release(1, 0, 0)
 		callPool.Put(c)
 		return waitErr
@@ -147,18 +137,7 @@ func (s *Session) awaitPeer() {
 	}
 }
 
-// register records a call waiting for the response with id; it fails
-// once the session stopped taking calls.
-func (s *Session) register(id uint64, c *call) bool {
-	s.pmu.Lock()
-	defer s.pmu.Unlock()
-	if s.callsEnded() {
-		return false
-	}
-	s.pending[id] = c
-	return true
-}
-
+// callsEnded reports whether the session stopped taking calls.
 func (s *Session) callsEnded() bool {
 	select {
 	case <-s.calls:
@@ -168,83 +147,23 @@ func (s *Session) callsEnded() bool {
 	}
 }
 
-// forget removes a call that gave up. If the reader took it just
-// before, its outcome is on the way and is drained so the call can be
-// reused.
-func (s *Session) forget(id uint64, c *call) {
-	s.pmu.Lock()
-	_, ok := s.pending[id]
-	if ok {
-		delete(s.pending, id)
-	}
-	s.pmu.Unlock()
-	if !ok && c.batch == nil {
-		<-c.done
-		c.result, c.err = nil, nil
-	}
-}
-
 // deliver hands a response (it) or a malformed response (perr) to the
-// call waiting for rawID. It returns the batch the call belongs to, if
-// any. A response nobody waits for is counted as an error, except a
-// late one to a call that gave up, which is dropped quietly.
+// call waiting for rawID, and charges the peer an error for a
+// malformed response or a response to a request never sent; a late
+// response to a call that gave up is dropped quietly. It returns the
+// batch the answered request belongs to, if any.
 func (s *Session) deliver(rawID []byte, it *protocol.Item, perr *protocol.ProtocolError) *batchCall {
-	id, err := strconv.ParseUint(string(rawID), 10, 64)
-	var c *call
-	if err == nil {
-		s.pmu.Lock()
-		c = s.pending[id]
-		if c != nil {
-			delete(s.pending, id)
-		}
-		s.pmu.Unlock()
-	}
-	if c == nil {
-		if err == nil && id < s.nextID.Load() {
-			s.log.Debug("dropping late response", zap.ByteString("id", clipBytes(rawID)))
-			return nil
-		}
+	m, bc := s.tracker.deliver(rawID, it, perr)
+	switch {
+	case m == respLate:
+		s.log.Debug("dropping late response", zap.ByteString("id", clipBytes(rawID)))
+	case m == respUnsent:
 		s.countError(0)
 		s.peerWarn("response to unsent request", zap.ByteString("id", clipBytes(rawID)))
-		return nil
-	}
-	var result json.RawMessage
-	var outcome error
-	switch {
 	case perr != nil:
 		s.countError(0)
-		outcome = perr
-	case it.Response.Error != nil:
-		outcome = it.Response.Error
-	default:
-		result = it.RawResult
 	}
-	if c.batch != nil {
-		c.batch.set(c.index, result, outcome)
-		return c.batch
-	}
-	c.result, c.err = result, outcome
-	c.done <- struct{}{}
-	return nil
-}
-
-// failPending fails every call waiting for a response with err.
-func (s *Session) failPending(err error) {
-	s.pmu.Lock()
-	calls := make([]*call, 0, len(s.pending))
-	for id, c := range s.pending {
-		calls = append(calls, c)
-		delete(s.pending, id)
-	}
-	s.pmu.Unlock()
-	for _, c := range calls {
-		if c.batch != nil {
-			c.batch.set(c.index, nil, err)
-			continue
-		}
-		c.result, c.err = nil, err
-		c.done <- struct{}{}
-	}
+	return bc
 }
 
 // ErrParams is returned (wrapped) for params that are not nil, an

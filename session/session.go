@@ -45,11 +45,9 @@ type Session struct {
 	out  *outgoingLimit
 	cost *costMeter
 
-	nextID atomic.Uint64
-
-	// pmu guards the table of outgoing calls waiting for a response.
-	pmu     sync.Mutex
-	pending map[uint64]*call
+	// tracker allocates the IDs of outgoing requests and matches the
+	// responses to them (see tracker.go).
+	tracker tracker
 
 	// acct counts the bytes of incoming work the session holds, against
 	// Options.MaxIncomingBytes and the shared Options.Budget.
@@ -153,7 +151,6 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 		side:    o.Side,
 		parent:  o.Context,
 		onClose: o.OnClose,
-		pending: make(map[uint64]*call),
 		calls:   make(chan struct{}),
 		done:    make(chan struct{}),
 		quit:    make(chan struct{}),
@@ -318,7 +315,7 @@ func (s *Session) endCalls(cause error) {
 		close(s.calls)
 	}
 	s.closeMu.Unlock()
-	s.failPending(&ConnectionError{Err: cause})
+	s.tracker.close(&ConnectionError{Err: cause})
 }
 
 // callErr returns the error for a call made after the calls ended.

@@ -72,9 +72,7 @@ func (s *Session) Stats() Stats {
 	if !s.cfg.outgoing.Disabled {
 		st.OutgoingConcurrency, _ = s.out.snapshot()
 	}
-	s.pmu.Lock()
-	st.Pending = len(s.pending)
-	s.pmu.Unlock()
+	st.Pending = s.tracker.len()
 	return st
 }
 
