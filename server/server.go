@@ -20,6 +20,12 @@ import (
 // once (ElectrumX's default).
 const DefaultMaxSessions = 1000
 
+// DefaultMaxIncomingBytes is the default bound of the bytes of incoming
+// work all the sessions of a Server hold together: 512 MiB, an average
+// of 512 KiB for each of DefaultMaxSessions sessions, and 32 sessions at
+// their own default bound of 16 MiB.
+const DefaultMaxIncomingBytes = 512 << 20
+
 // DefaultHandshakeTimeout bounds the TLS handshake of an accepted
 // connection when Server.HandshakeTimeout is zero.
 const DefaultHandshakeTimeout = 10 * time.Second
@@ -66,9 +72,19 @@ type Server struct {
 	// when zero, no limit when negative). At the limit, new connections
 	// are closed at once, and accepted again once sessions have ended.
 	MaxSessions int
+	// MaxIncomingBytes bounds the bytes of incoming work all sessions
+	// hold together: requests read and not yet answered, and messages
+	// still arriving (DefaultMaxIncomingBytes when zero, no limit when
+	// negative). Each session is bounded by Options.MaxIncomingBytes
+	// too. At this bound the sessions that hold the most stop reading
+	// first (see session.Budget), until the others' requests are
+	// answered.
+	MaxIncomingBytes int64
 	// Logger receives the server's logs, and the sessions' unless
 	// Options.Logger is set (no-op when nil).
 	Logger *zap.Logger
+
+	budget *session.Budget
 
 	mu       sync.Mutex
 	ln       *transport.Listener
@@ -109,6 +125,14 @@ func (s *Server) Listen(ctx context.Context) error {
 		s.log = zap.NewNop()
 	}
 	s.ln = ln
+	limit := s.MaxIncomingBytes
+	switch {
+	case limit == 0:
+		limit = DefaultMaxIncomingBytes
+	case limit < 0:
+		limit = 0
+	}
+	s.budget = session.NewBudget(limit)
 	s.sessions = make(map[*session.Session]struct{})
 	s.accepted = make(chan struct{})
 	s.log.Info("listening", zap.String("network", network), zap.Stringer("address", ln.Addr()))
@@ -158,8 +182,10 @@ func (s *Server) Close() error {
 
 // Shutdown stops listening and closes every session gracefully: each
 // stops taking requests, and those already read are answered until ctx
-// ends; then the rest are aborted. It returns when every session has
-// ended, with ctx.Err() if ctx ended first, else nil.
+// ends; then the rest are aborted. It returns nil when every session
+// has ended, or ctx.Err() once ctx has ended, without waiting for
+// handlers that ignore their context (the sessions log them; Wait
+// waits for them).
 func (s *Server) Shutdown(ctx context.Context) error {
 	_ = s.Close()
 	var firstErr error
@@ -179,8 +205,26 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	s.Wait()
-	return firstErr
+	ended := make(chan struct{})
+	go func() {
+		s.Wait()
+		close(ended)
+	}()
+	select {
+	case <-ended:
+		return firstErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// IncomingBytes returns the bytes of incoming work the server's
+// sessions hold now (see MaxIncomingBytes).
+func (s *Server) IncomingBytes() int64 {
+	s.mu.Lock()
+	b := s.budget
+	s.mu.Unlock()
+	return b.Held()
 }
 
 // Wait blocks until the server has stopped listening and every session
@@ -336,7 +380,10 @@ func (s *Server) start(conn *transport.Conn) {
 		s.wg.Done()
 		return
 	}
-	sess = session.New(framing.NewStream(framer, conn), &opts)
+	gate := s.budget.Gate(conn)
+	opts.Gate = gate
+	opts.Budget = s.budget
+	sess = session.New(framing.NewStream(framer, gate), &opts)
 	s.sessions[sess] = struct{}{}
 	s.mu.Unlock()
 	close(ready)

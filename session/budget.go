@@ -121,6 +121,13 @@ type account struct {
 	limit  int64
 	budget *Budget
 	held   atomic.Int64
+
+	// For a Gate: the session's count of calls waiting for the peer,
+	// and the wake-up of a Read waiting for room.
+	awaiting *awaitingCounter
+	waiting  atomic.Bool
+	mu       sync.Mutex
+	wake     chan struct{}
 }
 
 // take adds n bytes held.
@@ -139,6 +146,7 @@ func (a *account) give(n int64) {
 	}
 	after := a.held.Add(-n)
 	a.budget.add(after+n, -n)
+	a.signal()
 }
 
 // room reports whether n more bytes may be taken now: within the

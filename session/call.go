@@ -135,6 +135,7 @@ func (s *Session) awaitPeer() {
 	if s.readerWaiting.Load() {
 		s.wakeReader()
 	}
+	s.acct.signal()
 }
 
 // callsEnded reports whether the session stopped taking calls.

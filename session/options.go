@@ -88,6 +88,11 @@ type Options struct {
 	// Budget, if set, is a byte budget shared with other sessions
 	// (a server's): the bytes this session holds count against it too.
 	Budget *Budget
+	// Gate, if set, is the connection under the session's stream,
+	// wrapped by Budget.Gate: the bytes of a message still arriving
+	// then count against MaxIncomingBytes and the Budget too (the
+	// Budget given to Budget.Gate, unless Budget is set here).
+	Gate *Gate
 	// ProcessingTimeout bounds the time from reading a request to its
 	// reply (30 s); past it the peer gets -102 "server busy - request
 	// timed out" and the handler's context is cancelled.

@@ -38,6 +38,9 @@ func (s *Session) readLoop() error {
 //
 //go:noinline
 func (s *Session) readError(err error, buffered interface{ Buffered() int }) error {
+	if s.gate != nil {
+		s.gate.settle(bufferedOf(buffered))
+	}
 	var fe framing.Error
 	if errors.As(err, &fe) {
 		if !fe.Fatal() && s.excess.Load() {
@@ -65,6 +68,9 @@ func (s *Session) readError(err error, buffered interface{ Buffered() int }) err
 //
 //go:noinline
 func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }) (handedOff bool) {
+	if s.gate != nil {
+		s.gate.settle(bufferedOf(buffered))
+	}
 	if s.excess.Load() {
 		// Closing for excessive cost: nothing more the peer sends
 		// counts, or is served.
@@ -201,4 +207,13 @@ func clipBytes(b []byte) []byte {
 		return b[:n]
 	}
 	return b
+}
+
+// bufferedOf returns the bytes the stream holds and has not returned as
+// messages yet, or 0 if it does not tell.
+func bufferedOf(b interface{ Buffered() int }) int {
+	if b == nil {
+		return 0
+	}
+	return b.Buffered()
 }

@@ -51,7 +51,8 @@ type Session struct {
 
 	// acct counts the bytes of incoming work the session holds, against
 	// Options.MaxIncomingBytes and the shared Options.Budget.
-	acct account
+	acct *account
+	gate *Gate // Options.Gate, or nil
 	// awaiting counts outgoing calls and batches waiting for the peer:
 	// while any does, the reader must go on reading (see accept).
 	awaiting atomic.Int32
@@ -176,7 +177,17 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 	// session that never logs holds no encoded copy of them.
 	s.log = logger.WithLazy(fields...)
 	s.queue.queue = true
-	s.acct = account{limit: int64(s.cfg.maxIncomingBytes), budget: o.Budget}
+	if o.Gate != nil {
+		s.gate = o.Gate
+		s.acct = o.Gate.acct
+		if o.Budget != nil {
+			s.acct.budget = o.Budget
+		}
+	} else {
+		s.acct = &account{budget: o.Budget}
+	}
+	s.acct.limit = int64(s.cfg.maxIncomingBytes)
+	s.acct.awaiting = &s.awaiting
 	s.base = s.cfg.concurrency
 	s.target = s.base
 	s.cost = newCostMeter(s.cfg.cost, s.cfg.clock, s.retarget)
@@ -507,6 +518,14 @@ func (s *Session) teardown(cause error) {
 	}
 	s.handOff.Stop()
 	s.w.stop()
+	// Whatever is still held (requests queued when the session was
+	// aborted, bytes of a message cut short) goes back to the budget.
+	if s.gate != nil {
+		s.gate.framing = 0
+	}
+	if held := s.acct.held.Load(); held > 0 {
+		s.acct.give(held)
+	}
 	s.log.Debug("session ended", zap.Error(s.Err()))
 	s.runAfterClose()
 	close(s.done)

@@ -1,0 +1,146 @@
+package session
+
+import (
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+)
+
+// Gate is a connection whose reads are charged to a session's incoming
+// budget, so that the bytes of a message still arriving count too, not
+// only the requests read whole: a peer that sends the start of a large
+// message and stops holds those bytes against its session and its
+// Budget. Read waits while the session holds its limit
+// (Options.MaxIncomingBytes) or its share of the Budget, except while a
+// call of the session waits for the peer, whose answer must be read.
+//
+// Make one with [Budget.Gate] over the connection, build the session's
+// stream over the Gate, and pass it as Options.Gate; the session takes
+// its limits from Options as usual. A Gate serves one session, and its
+// Read is for one goroutine at a time (the session's reader).
+type Gate struct {
+	conn io.ReadWriteCloser
+	acct *account
+
+	// framing is the bytes read and not yet consumed into messages, as
+	// the session last settled them; owned by the session's reader.
+	framing int64
+
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+// Gate returns conn wrapped so that its reads are charged to a session
+// of this budget; see [Gate]. b may be nil (no shared budget: only the
+// session's own limit applies).
+func (b *Budget) Gate(conn io.ReadWriteCloser) *Gate {
+	return &Gate{conn: conn, acct: &account{budget: b}, closed: make(chan struct{})}
+}
+
+// Read reads from the connection once there is room for more bytes,
+// at most as many as there is room for. It returns net.ErrClosed once
+// the Gate is closed.
+func (g *Gate) Read(p []byte) (int, error) {
+	for {
+		select {
+		case <-g.closed:
+			return 0, net.ErrClosed
+		default:
+		}
+		room := g.acct.readRoom()
+		if room > 0 {
+			if int64(len(p)) > room {
+				p = p[:room]
+			}
+			n, err := g.conn.Read(p)
+			if n > 0 {
+				g.framing += int64(n)
+				g.acct.take(int64(n))
+			}
+			return n, err
+		}
+		g.acct.wait(g.closed)
+	}
+}
+
+// Write writes to the connection.
+func (g *Gate) Write(p []byte) (int, error) { return g.conn.Write(p) }
+
+// Close closes the connection and ends a Read waiting for room.
+func (g *Gate) Close() error {
+	g.closeOnce.Do(func() { close(g.closed) })
+	return g.conn.Close()
+}
+
+// settle is called by the session's reader after a message was cut:
+// buffered is what the framing still holds, and the rest of what was
+// read (the message and its framing) is released; the session charges
+// the requests it keeps itself.
+func (g *Gate) settle(buffered int) {
+	if consumed := g.framing - int64(buffered); consumed > 0 {
+		g.framing = int64(buffered)
+		g.acct.give(consumed)
+	}
+}
+
+// release gives back what the framing holds, once the session ended.
+func (g *Gate) release() {
+	g.acct.give(g.framing)
+	g.framing = 0
+}
+
+// readRoom is how many bytes may be read now: any number while a call
+// waits for the peer or nothing is held, else what the session's limit
+// and the budget's share leave.
+func (a *account) readRoom() int64 {
+	held := a.held.Load()
+	if held == 0 || (a.awaiting != nil && a.awaiting.Load() > 0) {
+		return 1 << 30
+	}
+	return min(a.limit-held, a.budget.room(held))
+}
+
+// wait blocks until bytes are released by the session or the budget,
+// a call starts waiting for the peer, or closed is closed.
+func (a *account) wait(closed <-chan struct{}) {
+	a.mu.Lock()
+	if a.wake == nil {
+		a.wake = make(chan struct{})
+	}
+	ch := a.wake
+	a.waiting.Store(true)
+	a.mu.Unlock()
+	var shared <-chan struct{}
+	if b := a.budget; b != nil && b.limit > 0 {
+		shared = b.waitChan()
+		defer b.doneWaiting()
+	}
+	if a.readRoom() <= 0 { // released between the check and the wait
+		select {
+		case <-ch:
+		case <-shared:
+		case <-closed:
+		}
+	}
+	a.waiting.Store(false)
+}
+
+// signal wakes a Read waiting for room.
+func (a *account) signal() {
+	if !a.waiting.Load() {
+		return
+	}
+	a.mu.Lock()
+	if a.wake != nil {
+		close(a.wake)
+		a.wake = nil
+	}
+	a.mu.Unlock()
+}
+
+var _ io.ReadWriteCloser = (*Gate)(nil)
+
+// awaitingCounter is what a gated account reads to know whether the
+// session waits for the peer.
+type awaitingCounter = atomic.Int32
