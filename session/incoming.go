@@ -337,7 +337,8 @@ func (s *Session) worker() {
 	}
 }
 
-// serve runs the handler for one request and answers it.
+// serve runs the handler for one request or message and answers it,
+// after the cost throttling's delay.
 func (s *Session) serve(in *incoming) {
 	if d := s.cost.delay(); d > 0 {
 		if s.cfg.clock.Sleep(in, d) != nil {
@@ -349,10 +350,12 @@ func (s *Session) serve(in *incoming) {
 	}
 	s.stats.busy.Add(1)
 	defer s.stats.busy.Add(-1)
-	if s.msg != nil {
-		s.serveMessage(in)
-		return
-	}
+	s.proto.serve(in)
+}
+
+// serveRequest runs the handler for one JSON-RPC request and answers
+// it.
+func (s *Session) serveRequest(in *incoming) {
 	result, err := s.invoke(in)
 	s.finish(in, result, err)
 }

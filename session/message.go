@@ -40,11 +40,13 @@ func (f MessageHandlerFunc) HandleMessage(ctx context.Context, command string, p
 // Options fields about JSON-RPC (Handler, Dialect, Protocol,
 // MaxResponseSize, RequestTimeout, Outgoing) do not apply.
 type MessageSession struct {
-	s *Session
+	s    *Session
+	mode *messageMode
 }
 
-// messageMode is what a Session needs to run as a MessageSession.
+// messageMode runs (command, payload) messages on a session's engine.
 type messageMode struct {
+	s       *Session
 	framer  framing.Bitcoin
 	reader  *framing.BitcoinReader
 	handler MessageHandler
@@ -52,8 +54,12 @@ type messageMode struct {
 
 // NewMessageSession starts a message session over conn with the message
 // format framer and handler (nil drops every message). The session owns
-// conn from then on and closes it when it ends.
+// conn from then on and closes it when it ends. It panics if conn is
+// nil.
 func NewMessageSession(conn io.ReadWriteCloser, framer framing.Bitcoin, handler MessageHandler, o *Options) *MessageSession {
+	if conn == nil {
+		panic("session: NewMessageSession with a nil connection")
+	}
 	if o == nil {
 		o = &Options{}
 	}
@@ -74,7 +80,7 @@ func (m *MessageSession) Send(ctx context.Context, command string, payload []byt
 	}
 	buf := getBuffer()
 	var err error
-	buf.b, err = s.msg.framer.AppendMessage(buf.b[:0], command, payload)
+	buf.b, err = m.mode.framer.AppendMessage(buf.b[:0], command, payload)
 	if err != nil {
 		putBuffer(buf)
 		return err
@@ -115,16 +121,17 @@ func (m *MessageSession) Err() error { return m.s.Err() }
 // whose context is ctx, or nil.
 func FromMessageContext(ctx context.Context) *MessageSession {
 	s := FromContext(ctx)
-	if s == nil || s.msg == nil {
+	if s == nil {
 		return nil
 	}
 	return s.msgSession
 }
 
-// readMessages is the read loop of a message session.
-func (s *Session) readMessages() error {
+// readLoop is the read loop of a message session.
+func (mm *messageMode) readLoop() error {
+	s := mm.s
 	for {
-		m, err := s.msg.reader.ReadMessage()
+		m, err := mm.reader.ReadMessage()
 		if err != nil {
 			var fe framing.Error
 			if errors.As(err, &fe) {
@@ -151,9 +158,10 @@ func (s *Session) readMessages() error {
 	}
 }
 
-// serveMessage runs the message handler for one message.
-func (s *Session) serveMessage(in *incoming) {
-	err := s.invokeMessage(in)
+// serve runs the message handler for one message.
+func (mm *messageMode) serve(in *incoming) {
+	s := mm.s
+	err := mm.invoke(in)
 	if !in.answered.CompareAndSwap(false, true) {
 		return
 	}
@@ -167,17 +175,17 @@ func (s *Session) serveMessage(in *incoming) {
 	s.answered(in)
 }
 
-func (s *Session) invokeMessage(in *incoming) (err error) {
+func (mm *messageMode) invoke(in *incoming) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			s.logPanic(in, p)
+			mm.s.logPanic(in, p)
 			err = errPanic
 		}
 	}()
-	if s.msg.handler == nil {
+	if mm.handler == nil {
 		return nil
 	}
-	return s.msg.handler.HandleMessage(in, in.command, in.payload)
+	return mm.handler.HandleMessage(in, in.command, in.payload)
 }
 
 // rawStream writes messages already framed (by framing.Bitcoin) to a

@@ -122,8 +122,10 @@ type Session struct {
 	excess      atomic.Bool // over the hard cost limit: what is read is ignored
 	closedHooks bool        // runAfterClose has run; guarded by vmu
 
-	// msg is set for a MessageSession, and msgSession is its wrapper.
-	msg        *messageMode
+	// proto is the kind of messages the engine runs: JSON-RPC
+	// (jsonrpcMessages) or (command, payload) messages (messageMode).
+	proto messages
+	// msgSession is the wrapper of a MessageSession, else nil.
 	msgSession *MessageSession
 }
 
@@ -140,9 +142,27 @@ func New(stream framing.Stream, o *Options) *Session {
 	return newSession(stream, o, nil)
 }
 
+// messages is what the engine of a session runs for one kind of
+// protocol: how messages are read and dispatched, and how one read is
+// served. The engine (scheduling, limits, cost, writing, closing) is
+// the same for all.
+type messages interface {
+	// readLoop reads and dispatches messages until the stream fails;
+	// it returns errHandedOff when another goroutine took over.
+	readLoop() error
+	// serve runs the handler of one message read and answers it.
+	serve(in *incoming)
+}
+
+// jsonrpcMessages runs JSON-RPC over the session's stream (reader.go,
+// incoming.go).
+type jsonrpcMessages struct{ s *Session }
+
+func (j jsonrpcMessages) readLoop() error    { return j.s.readLoop() }
+func (j jsonrpcMessages) serve(in *incoming) { j.s.serveRequest(in) }
+
 func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 	s := &Session{
-		msg:     mode,
 		stream:  stream,
 		codec:   protocol.New(o.Dialect, o.Protocol),
 		handler: o.Handler,
@@ -210,7 +230,11 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 	s.handOff = time.AfterFunc(time.Hour, s.takeOverReading)
 	s.handOff.Stop()
 	if mode != nil {
-		s.msgSession = &MessageSession{s: s}
+		mode.s = s
+		s.proto = mode
+		s.msgSession = &MessageSession{s: s, mode: mode}
+	} else {
+		s.proto = jsonrpcMessages{s}
 	}
 	if s.cfg.idleTimeout > 0 {
 		s.idleT = time.AfterFunc(s.cfg.idleTimeout, s.checkIdle)
@@ -475,19 +499,14 @@ func (s *Session) checkIdle() {
 // (see inline.go). Every reader goroutine is counted in wg.
 func (s *Session) read() {
 	s.addGoroutine()
-	var cause error
-	if s.msg != nil {
-		cause = s.readMessages()
-	} else {
-		cause = s.readLoop()
-		if cause == errHandedOff {
-			s.removeGoroutine()
-			s.wg.Done()
-			return
-		}
-		s.endBurst()
-		s.w.uncork()
+	cause := s.proto.readLoop()
+	if cause == errHandedOff {
+		s.removeGoroutine()
+		s.wg.Done()
+		return
 	}
+	s.endBurst()
+	s.w.uncork()
 	s.removeGoroutine()
 	s.wg.Done()
 	s.teardown(cause)
