@@ -36,14 +36,14 @@ func (s *Session) endBurst() {
 		return
 	}
 	s.bursting = false
-	s.mu.Lock()
-	if s.burstLeft == 0 {
-		s.mu.Unlock()
+	s.sched.mu.Lock()
+	if s.sched.burstLeft == 0 {
+		s.sched.mu.Unlock()
 		s.w.uncork()
 		return
 	}
-	s.burstEnded = true
-	s.mu.Unlock()
+	s.sched.burstEnded = true
+	s.sched.mu.Unlock()
 }
 
 // burstTimeout runs when the writer's hold time passed: the held
@@ -51,10 +51,10 @@ func (s *Session) endBurst() {
 // the writer is uncorked for good, the slowest requests of the burst
 // answering on their own.
 func (s *Session) burstTimeout() {
-	s.mu.Lock()
-	ended := s.burstEnded
-	s.burstEnded = false
-	s.mu.Unlock()
+	s.sched.mu.Lock()
+	ended := s.sched.burstEnded
+	s.sched.burstEnded = false
+	s.sched.mu.Unlock()
 	if ended {
 		s.w.uncork()
 	}
@@ -66,13 +66,13 @@ func (s *Session) burstAnswered(in *incoming) {
 	if !in.inBurst {
 		return
 	}
-	s.mu.Lock()
-	s.burstLeft--
-	last := s.burstLeft == 0 && s.burstEnded
+	s.sched.mu.Lock()
+	s.sched.burstLeft--
+	last := s.sched.burstLeft == 0 && s.sched.burstEnded
 	if last {
-		s.burstEnded = false
+		s.sched.burstEnded = false
 	}
-	s.mu.Unlock()
+	s.sched.mu.Unlock()
 	if last {
 		s.w.uncork()
 	}

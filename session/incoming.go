@@ -30,7 +30,7 @@ type incoming struct {
 	command string
 	payload []byte
 
-	// Guarded by s.mu.
+	// Guarded by s.sched.mu.
 	prev, next   *incoming // unanswered list
 	qprev, qnext *incoming // queue
 	queued       bool
@@ -106,10 +106,10 @@ func newSoloRequest(s *Session, it *protocol.Item) *incoming {
 // A request that arrives while the session is closing is dropped. It
 // reports whether in was queued (and so holds size bytes).
 func (s *Session) accept(in *incoming, size int) bool {
-	s.mu.Lock()
+	s.sched.mu.Lock()
 	for {
-		if s.stopReading {
-			s.mu.Unlock()
+		if s.sched.stopReading {
+			s.sched.mu.Unlock()
 			s.log.Debug("ignoring request while closing", in.what())
 			return false
 		}
@@ -120,7 +120,7 @@ func (s *Session) accept(in *incoming, size int) bool {
 			if held := s.acct.held.Load(); held == 0 || held+int64(size) <= s.acct.limit {
 				break // past MaxQueued, within the bytes
 			}
-			s.mu.Unlock()
+			s.sched.mu.Unlock()
 			s.refuseBusy(in)
 			return false
 		}
@@ -128,7 +128,7 @@ func (s *Session) accept(in *incoming, size int) bool {
 	}
 	if s.bursting {
 		in.inBurst = true
-		s.burstLeft++
+		s.sched.burstLeft++
 	}
 	if in.batch != nil {
 		in.batch.hold()
@@ -136,18 +136,18 @@ func (s *Session) accept(in *incoming, size int) bool {
 	in.size = size
 	s.acct.take(int64(size))
 	s.setDeadlineLocked(in)
-	s.unanswered.pushBack(in)
-	s.queue.pushBack(in)
+	s.sched.unanswered.pushBack(in)
+	s.sched.queue.pushBack(in)
 	in.queued = true
 	s.spawnLocked()
-	s.mu.Unlock()
+	s.sched.mu.Unlock()
 	return true
 }
 
 // roomLocked reports whether a request of size bytes may be queued
 // without waiting.
 func (s *Session) roomLocked(size int) bool {
-	return s.queue.len < s.cfg.maxQueued && s.acct.room(int64(size)) && !s.w.overHighWater()
+	return s.sched.queue.len < s.cfg.maxQueued && s.acct.room(int64(size)) && !s.w.overHighWater()
 }
 
 // waitForRoomLocked waits until something may have made room for the
@@ -159,18 +159,18 @@ func (s *Session) waitForRoomLocked() {
 	if s.bursting {
 		// What the burst produced so far goes out now, and the rest of
 		// it is dispatched as a burst of its own.
-		s.mu.Unlock()
+		s.sched.mu.Unlock()
 		s.endBurst()
 		s.beginBurst()
-		s.mu.Lock()
-		if s.stopReading || s.roomLocked(0) {
+		s.sched.mu.Lock()
+		if s.sched.stopReading || s.roomLocked(0) {
 			return
 		}
 	}
 	ch := make(chan struct{})
-	s.readerWake = ch
+	s.sched.readerWake = ch
 	s.readerWaiting.Store(true)
-	s.mu.Unlock()
+	s.sched.mu.Unlock()
 	var shared <-chan struct{}
 	if b := s.acct.budget; b != nil && b.limit > 0 {
 		shared = b.waitChan()
@@ -182,25 +182,25 @@ func (s *Session) waitForRoomLocked() {
 	case <-s.quit:
 	}
 	s.readerWaiting.Store(false)
-	s.mu.Lock()
-	if s.readerWake == ch {
-		s.readerWake = nil
+	s.sched.mu.Lock()
+	if s.sched.readerWake == ch {
+		s.sched.readerWake = nil
 	}
 }
 
 // wakeReaderLocked wakes the reader if it waits for room.
 func (s *Session) wakeReaderLocked() {
-	if s.readerWake != nil {
-		close(s.readerWake)
-		s.readerWake = nil
+	if s.sched.readerWake != nil {
+		close(s.sched.readerWake)
+		s.sched.readerWake = nil
 	}
 }
 
 // wakeReader wakes the reader if it waits for room.
 func (s *Session) wakeReader() {
-	s.mu.Lock()
+	s.sched.mu.Lock()
 	s.wakeReaderLocked()
-	s.mu.Unlock()
+	s.sched.mu.Unlock()
 }
 
 // refuseBusy answers a request the session has no room for while it must go
@@ -245,19 +245,19 @@ type parked struct {
 // concurrency target. With a target of 0 one worker still runs, to
 // answer each request with "excessive resource usage".
 func (s *Session) spawnLocked() {
-	limit := max(s.target, 1)
-	for s.workers-len(s.idle)-s.busy < s.queue.len {
-		if n := len(s.idle); n > 0 {
-			p := s.idle[n-1]
-			s.idle[n-1] = nil
-			s.idle = s.idle[:n-1]
+	limit := max(s.sched.target, 1)
+	for s.sched.workers-len(s.sched.idle)-s.sched.busy < s.sched.queue.len {
+		if n := len(s.sched.idle); n > 0 {
+			p := s.sched.idle[n-1]
+			s.sched.idle[n-1] = nil
+			s.sched.idle = s.sched.idle[:n-1]
 			p.wake <- struct{}{}
 			continue
 		}
-		if s.workers >= limit {
+		if s.sched.workers >= limit {
 			return
 		}
-		s.workers++
+		s.sched.workers++
 		s.wg.Add(1)
 		go s.worker()
 	}
@@ -266,9 +266,9 @@ func (s *Session) spawnLocked() {
 // unparkLocked takes p off the parked list; it reports false if p was
 // already handed work (its wake value is then on the way).
 func (s *Session) unparkLocked(p *parked) bool {
-	for i, x := range s.idle {
+	for i, x := range s.sched.idle {
 		if x == p {
-			s.idle = append(s.idle[:i], s.idle[i+1:]...)
+			s.sched.idle = append(s.sched.idle[:i], s.sched.idle[i+1:]...)
 			return true
 		}
 	}
@@ -284,29 +284,29 @@ func (s *Session) worker() {
 	defer s.removeGoroutine()
 	p := &parked{wake: make(chan struct{}, 1)}
 	var timer *time.Timer
-	s.mu.Lock()
+	s.sched.mu.Lock()
 	for {
-		if s.queue.len > 0 && (s.target <= 0 || s.busy < s.target) {
-			in := s.queue.popFront()
+		if s.sched.queue.len > 0 && (s.sched.target <= 0 || s.sched.busy < s.sched.target) {
+			in := s.sched.queue.popFront()
 			in.queued = false
 			s.wakeReaderLocked()
-			excessive := s.target <= 0
-			s.busy++
-			s.mu.Unlock()
+			excessive := s.sched.target <= 0
+			s.sched.busy++
+			s.sched.mu.Unlock()
 			if excessive {
 				s.excessive(in)
 			} else {
 				s.serve(in)
 			}
-			s.mu.Lock()
-			s.busy--
+			s.sched.mu.Lock()
+			s.sched.busy--
 			continue
 		}
-		if s.queue.len > 0 || s.stopReading {
+		if s.sched.queue.len > 0 || s.sched.stopReading {
 			break
 		}
-		s.idle = append(s.idle, p)
-		s.mu.Unlock()
+		s.sched.idle = append(s.sched.idle, p)
+		s.sched.mu.Unlock()
 		if timer == nil {
 			timer = time.NewTimer(workerLinger)
 		} else {
@@ -319,19 +319,19 @@ func (s *Session) worker() {
 		case <-timer.C:
 		case <-s.quit:
 		}
-		s.mu.Lock()
+		s.sched.mu.Lock()
 		if !woken && s.unparkLocked(p) {
 			break
 		}
 		if !woken {
 			// Handed work just as the wait ended.
-			s.mu.Unlock()
+			s.sched.mu.Unlock()
 			<-p.wake
-			s.mu.Lock()
+			s.sched.mu.Lock()
 		}
 	}
-	s.workers--
-	s.mu.Unlock()
+	s.sched.workers--
+	s.sched.mu.Unlock()
 	if timer != nil {
 		timer.Stop()
 	}
@@ -409,16 +409,16 @@ func (s *Session) finish(in *incoming, result any, err error) {
 }
 
 // setDeadlineLocked gives in its processing deadline, counted from when
-// its message was read, and arms the expiry timer if it is not. s.mu is
+// its message was read, and arms the expiry timer if it is not. s.sched.mu is
 // held.
 func (s *Session) setDeadlineLocked(in *incoming) {
 	if s.cfg.processingTimeout <= 0 {
 		return
 	}
 	in.deadline = s.start.Add(s.recvAt + s.cfg.processingTimeout)
-	if !s.expiryArmed {
-		s.expiryArmed = true
-		s.expiry.Reset(s.cfg.processingTimeout)
+	if !s.sched.expiryArmed {
+		s.sched.expiryArmed = true
+		s.sched.expiry.Reset(s.cfg.processingTimeout)
 	}
 }
 
@@ -509,12 +509,12 @@ func (s *Session) appendResult(dst, id []byte, result any) ([]byte, error) {
 
 // answered takes a request off the unanswered list.
 func (s *Session) answered(in *incoming) {
-	s.mu.Lock()
-	s.unanswered.remove(in)
+	s.sched.mu.Lock()
+	s.sched.unanswered.remove(in)
 	s.checkDrainedLocked()
 	s.acct.give(int64(in.size))
 	s.wakeReaderLocked()
-	s.mu.Unlock()
+	s.sched.mu.Unlock()
 	if in.batch != nil {
 		in.batch.release(true)
 	}
@@ -522,9 +522,9 @@ func (s *Session) answered(in *incoming) {
 }
 
 func (s *Session) checkDrainedLocked() {
-	if s.unanswered.len == 0 && s.drained != nil {
-		close(s.drained)
-		s.drained = nil
+	if s.sched.unanswered.len == 0 && s.sched.drained != nil {
+		close(s.sched.drained)
+		s.sched.drained = nil
 	}
 }
 
@@ -574,30 +574,30 @@ func (s *Session) closeAfterReply(cause error) {
 func (s *Session) expire() {
 	now := time.Now()
 	var expired []*incoming
-	s.mu.Lock()
-	for in := s.unanswered.head; in != nil && !in.deadline.After(now); {
+	s.sched.mu.Lock()
+	for in := s.sched.unanswered.head; in != nil && !in.deadline.After(now); {
 		next := in.next
 		if in.answered.CompareAndSwap(false, true) {
-			s.unanswered.remove(in)
+			s.sched.unanswered.remove(in)
 			if in.queued {
-				s.queue.remove(in)
+				s.sched.queue.remove(in)
 				in.queued = false
 			}
 			expired = append(expired, in)
 		}
 		in = next
 	}
-	if head := s.unanswered.head; head != nil {
-		s.expiry.Reset(max(head.deadline.Sub(now), time.Millisecond))
+	if head := s.sched.unanswered.head; head != nil {
+		s.sched.expiry.Reset(max(head.deadline.Sub(now), time.Millisecond))
 	} else {
-		s.expiryArmed = false
+		s.sched.expiryArmed = false
 	}
 	s.checkDrainedLocked()
 	for _, in := range expired {
 		s.acct.give(int64(in.size))
 	}
 	s.wakeReaderLocked()
-	s.mu.Unlock()
+	s.sched.mu.Unlock()
 	for _, in := range expired {
 		in.cancel(context.DeadlineExceeded)
 		s.log.Info("incoming request timed out", in.what(), zap.Duration("after", s.cfg.processingTimeout))

@@ -33,10 +33,10 @@ var errHandedOff = errors.New("session: reading handed off")
 // for it now. It reports whether it did (false: queue it as usual) and
 // whether the reading was handed over meanwhile.
 func (s *Session) tryInline(it *protocol.Item, size int) (served, handedOff bool) {
-	s.mu.Lock()
-	if s.stopReading || s.queue.len > 0 || s.target <= 0 || s.busy >= s.target || s.fraction > 0 ||
+	s.sched.mu.Lock()
+	if s.sched.stopReading || s.sched.queue.len > 0 || s.sched.target <= 0 || s.sched.busy >= s.sched.target || s.sched.fraction > 0 ||
 		!s.acct.room(int64(size)) {
-		s.mu.Unlock()
+		s.sched.mu.Unlock()
 		return false, false
 	}
 	in := newSoloRequest(s, it)
@@ -44,16 +44,16 @@ func (s *Session) tryInline(it *protocol.Item, size int) (served, handedOff bool
 	in.size = size
 	s.acct.take(int64(size))
 	s.setDeadlineLocked(in)
-	s.unanswered.pushBack(in)
-	s.busy++
-	s.mu.Unlock()
+	s.sched.unanswered.pushBack(in)
+	s.sched.busy++
+	s.sched.mu.Unlock()
 
 	s.handOff.Reset(s.inlineBudget)
 	s.serve(in)
-	s.mu.Lock()
-	s.busy--
+	s.sched.mu.Lock()
+	s.sched.busy--
 	s.spawnLocked() // a slot is free again for anything queued meanwhile
-	s.mu.Unlock()
+	s.sched.mu.Unlock()
 	// Stop fails once the timer fired or a call handed the reading over.
 	return true, !s.handOff.Stop()
 }

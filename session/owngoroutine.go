@@ -7,7 +7,7 @@ import (
 // A handler that closes its own session (Close, Shutdown, Abort) must
 // not wait for the session's end, which waits for that very handler.
 // Handlers run on the session's workers and, when served inline, on
-// its reader; each of those goroutines notes its ID in s.gids while it
+// its reader; each of those goroutines notes its ID in s.sched.gids while it
 // lives, and the closing methods ask whether they were called on one of
 // them. (A handler that hands the close to another goroutine and waits
 // for it is not seen; the doc of Shutdown says so.)
@@ -15,32 +15,32 @@ import (
 // addGoroutine notes the calling goroutine as one that runs handlers.
 func (s *Session) addGoroutine() {
 	id := goroutineID()
-	s.mu.Lock()
-	s.gids = append(s.gids, id)
-	s.mu.Unlock()
+	s.sched.mu.Lock()
+	s.sched.gids = append(s.sched.gids, id)
+	s.sched.mu.Unlock()
 }
 
 // removeGoroutine forgets the calling goroutine.
 func (s *Session) removeGoroutine() {
 	id := goroutineID()
-	s.mu.Lock()
-	for i, g := range s.gids {
+	s.sched.mu.Lock()
+	for i, g := range s.sched.gids {
 		if g == id {
-			s.gids[i] = s.gids[len(s.gids)-1]
-			s.gids = s.gids[:len(s.gids)-1]
+			s.sched.gids[i] = s.sched.gids[len(s.sched.gids)-1]
+			s.sched.gids = s.sched.gids[:len(s.sched.gids)-1]
 			break
 		}
 	}
-	s.mu.Unlock()
+	s.sched.mu.Unlock()
 }
 
 // onOwnGoroutine reports whether the caller runs on one of the
 // session's handler goroutines.
 func (s *Session) onOwnGoroutine() bool {
 	id := goroutineID()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, g := range s.gids {
+	s.sched.mu.Lock()
+	defer s.sched.mu.Unlock()
+	for _, g := range s.sched.gids {
 		if g == id {
 			return true
 		}

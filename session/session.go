@@ -59,30 +59,9 @@ type Session struct {
 	// readerWaiting is set while the reader waits for room (readerWake).
 	readerWaiting atomic.Bool
 
-	// mu guards the incoming side: the queue, the workers and the
-	// unanswered requests in arrival (and so deadline) order.
-	//
-	// Lock order: mu may be held while taking the writer's lock (w.mu),
-	// a request's context lock (in.cmu) or closeMu; none of those is
-	// held while taking mu. The writer reports through its hooks with
-	// its own lock released.
-	mu          sync.Mutex
-	readerWake  chan struct{} // closed to wake the reader waiting for room
-	queue       list          // requests waiting for a worker
-	unanswered  list          // every request read and not yet answered
-	base        int           // configured concurrency (changed by SetConcurrency)
-	target      int           // current concurrency target after throttling
-	fraction    float64       // cost fraction behind target
-	workers     int           // worker goroutines running
-	idle        []*parked     // workers waiting for work, most recent last
-	busy        int           // requests running a handler
-	gids        []uint64      // goroutines that run handlers: workers and readers
-	expiryArmed bool
-	expiry      *time.Timer
-	drained     chan struct{} // closed when unanswered becomes empty, if waited for
-	stopReading bool          // graceful close: new requests are ignored
-	burstLeft   int           // requests of the current burst not yet answered
-	burstEnded  bool          // the reader has dispatched the whole burst
+	// sched is the state of the incoming side, owned by sched.mu (see
+	// scheduler.go).
+	sched scheduler
 
 	// handOff is the timer of a request served inline (see inline.go).
 	handOff      *time.Timer
@@ -196,7 +175,7 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 	// WithLazy: the fields are encoded at the first log line, so a
 	// session that never logs holds no encoded copy of them.
 	s.log = logger.WithLazy(fields...)
-	s.queue.queue = true
+	s.sched.queue.queue = true
 	if o.Gate != nil {
 		s.gate = o.Gate
 		s.acct = o.Gate.acct
@@ -208,8 +187,8 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 	}
 	s.acct.limit = int64(s.cfg.maxIncomingBytes)
 	s.acct.awaiting = &s.awaiting
-	s.base = s.cfg.concurrency
-	s.target = s.base
+	s.sched.base = s.cfg.concurrency
+	s.sched.target = s.sched.base
 	s.cost = newCostMeter(s.cfg.cost, s.cfg.clock, s.retarget)
 	s.out = newOutgoingLimit(s.cfg.outgoing, s.calls, func(from, to int) {
 		s.log.Info("changing outgoing request concurrency", zap.Int("from", from), zap.Int("to", to))
@@ -222,8 +201,8 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 		async: s.goAsync,
 	}, s.since, s.log)
 	if s.cfg.processingTimeout > 0 {
-		s.expiry = time.AfterFunc(time.Hour, s.expire)
-		s.expiry.Stop()
+		s.sched.expiry = time.AfterFunc(time.Hour, s.expire)
+		s.sched.expiry.Stop()
 	}
 	// Made here, not on first use: the goroutines that use them must
 	// all see the same timer.
@@ -283,24 +262,24 @@ func (s *Session) Err() error {
 // value. A value of 0 or less makes every further request excessive:
 // it gets -101 and the session closes.
 func (s *Session) SetConcurrency(n int) {
-	s.mu.Lock()
-	s.base = max(n, 0)
-	s.target = concurrencyTarget(s.base, s.fraction)
+	s.sched.mu.Lock()
+	s.sched.base = max(n, 0)
+	s.sched.target = concurrencyTarget(s.sched.base, s.sched.fraction)
 	s.spawnLocked()
-	s.mu.Unlock()
+	s.sched.mu.Unlock()
 }
 
 // retarget applies a new cost fraction to the concurrency target.
 func (s *Session) retarget(fraction float64) {
-	s.mu.Lock()
-	old := s.target
-	s.fraction = fraction
-	s.target = concurrencyTarget(s.base, fraction)
-	if d := s.target - old; d > 1 || d < -1 {
-		s.log.Info("changing task concurrency", zap.Int("from", old), zap.Int("to", s.target))
+	s.sched.mu.Lock()
+	old := s.sched.target
+	s.sched.fraction = fraction
+	s.sched.target = concurrencyTarget(s.sched.base, fraction)
+	if d := s.sched.target - old; d > 1 || d < -1 {
+		s.log.Info("changing task concurrency", zap.Int("from", old), zap.Int("to", s.sched.target))
 	}
 	s.spawnLocked()
-	s.mu.Unlock()
+	s.sched.mu.Unlock()
 	if fraction >= 1 {
 		// At the hard limit, whatever the peer sent: requests already
 		// read get -101 (the target is 0), then the session closes.
@@ -374,13 +353,13 @@ func (s *Session) abort(cause error) {
 		s.w.fail(c)
 		_ = s.stream.Close()
 		close(s.quit)
-		s.mu.Lock()
-		s.stopReading = true
-		for in := s.unanswered.head; in != nil; in = in.next {
+		s.sched.mu.Lock()
+		s.sched.stopReading = true
+		for in := s.sched.unanswered.head; in != nil; in = in.next {
 			in.cancel(context.Canceled)
 		}
 		s.wakeReaderLocked()
-		s.mu.Unlock()
+		s.sched.mu.Unlock()
 	})
 }
 
@@ -445,13 +424,13 @@ func (s *Session) Shutdown(ctx context.Context) error {
 
 // logStuck names the handlers still running after a deadline passed.
 func (s *Session) logStuck() {
-	s.mu.Lock()
+	s.sched.mu.Lock()
 	var stuck []string
-	for in := s.unanswered.head; in != nil && len(stuck) < 20; in = in.next {
+	for in := s.sched.unanswered.head; in != nil && len(stuck) < 20; in = in.next {
 		stuck = append(stuck, in.name())
 	}
-	running := s.busy
-	s.mu.Unlock()
+	running := s.sched.busy
+	s.sched.mu.Unlock()
 	s.log.Warn("closing deadline passed with handlers still running; they were cancelled and their replies will be dropped",
 		zap.Int("running", running), zap.Strings("unanswered", stuck))
 }
@@ -459,17 +438,17 @@ func (s *Session) logStuck() {
 // drain stops reading new requests and waits until every request read
 // has been answered and written, or ctx ends.
 func (s *Session) drain(ctx context.Context) error {
-	s.mu.Lock()
-	s.stopReading = true
+	s.sched.mu.Lock()
+	s.sched.stopReading = true
 	s.wakeReaderLocked()
 	var ch chan struct{}
-	if s.unanswered.len > 0 {
-		if s.drained == nil {
-			s.drained = make(chan struct{})
+	if s.sched.unanswered.len > 0 {
+		if s.sched.drained == nil {
+			s.sched.drained = make(chan struct{})
 		}
-		ch = s.drained
+		ch = s.sched.drained
 	}
-	s.mu.Unlock()
+	s.sched.mu.Unlock()
 	if ch != nil {
 		select {
 		case <-ch:
@@ -529,8 +508,8 @@ func (s *Session) teardown(cause error) {
 	}
 	s.abort(s.Err())
 	s.wg.Wait()
-	if s.expiry != nil {
-		s.expiry.Stop()
+	if s.sched.expiry != nil {
+		s.sched.expiry.Stop()
 	}
 	if s.idleT != nil {
 		s.idleT.Stop()

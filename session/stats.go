@@ -65,10 +65,10 @@ func (s *Session) Stats() Stats {
 	if d, ok := s.stats.lastSend.get(); ok {
 		st.LastSend = s.start.Add(d)
 	}
-	s.mu.Lock()
-	st.Concurrency = s.target
-	st.Unanswered = s.unanswered.len
-	s.mu.Unlock()
+	s.sched.mu.Lock()
+	st.Concurrency = s.sched.target
+	st.Unanswered = s.sched.unanswered.len
+	s.sched.mu.Unlock()
 	if !s.cfg.outgoing.Disabled {
 		st.OutgoingConcurrency, _ = s.out.snapshot()
 	}
