@@ -12,28 +12,63 @@
 // positional params for handlers on a hot path.
 //
 // One reader goroutine per session reads, decodes and dispatches:
-// responses go straight to the call waiting for them, so a handler can
-// call the peer and wait for the answer without deadlock; requests go
-// to a bounded queue served by at most Options.Concurrency worker
-// goroutines, which exist only while there is work. Replies and
-// notifications ready at the same moment are written together.
+// responses go straight to the call waiting for them; requests go to a
+// queue served by at most Options.Concurrency worker goroutines, which
+// are started as work arrives and exit after a second with nothing to
+// do; a request that arrives alone, when a worker would be free for it,
+// is served on the reader goroutine itself, which hands the reading to
+// a new goroutine if the handler takes long or calls the peer.
+//
+// The rule that keeps a session from stalling: the peer's answers are
+// always read and delivered. While no call or batch of the session
+// waits for the peer, the reader stops reading when the queue
+// (Options.MaxQueued), the incoming bytes (Options.MaxIncomingBytes and
+// a shared [Budget]) or the write backlog (half of
+// Options.MaxWriteBuffer) are at their bounds: back-pressure. While one
+// does (typically a handler that calls the peer and waits for the
+// answer), the reader never waits: requests queue past MaxQueued within
+// MaxIncomingBytes, and past that a request is answered -102 "server
+// busy" and a notification is dropped. So a handler may call the peer
+// while the peer pipelines requests, without deadlock, and the memory
+// a session holds for incoming work stays bounded in bytes.
+//
+// Ordering: replies are written in the order they are ready, not the
+// order requests arrived (concurrent handlers finish in any order);
+// notifications sent by a handler before it returns are written before
+// its reply. Replies and notifications ready at the same moment are
+// written together; replies to requests that arrived together are held
+// to be written in one write, but never longer than 200 µs after they
+// are ready, whatever is still arriving or running behind them.
 //
 // The session protects its side from a hostile peer with limits that
-// all have aiorpcX's defaults and can all be changed in [Options]:
-// requests handled at once and queued (reading stops when the queue is
-// full), a processing timeout (-102 "server busy"), a send stall
-// timeout and a cap on bytes waiting to be written (the connection is
-// aborted), an optional response size limit and idle timeout, and cost
-// accounting exactly as aiorpcX's (bytes, errors, decay, throttling
-// between the soft and the hard limit, -101 "excessive resource usage"
-// and disconnection at the hard limit).
+// all have defaults a public server can live with (aiorpcX's where it
+// has them) and can all be changed in [Options] (docs/limits.md lists
+// them): requests handled at once and queued, incoming bytes held, a
+// processing timeout (-102 "server busy"), a send stall timeout, a
+// bound on bytes waiting to be written (senders wait; a peer that
+// floods without reading is aborted), an optional response size limit
+// and idle timeout, and cost accounting exactly as aiorpcX's (bytes,
+// errors, decay, throttling between the soft and the hard limit), with
+// the hard limit checked on every message: a peer past it is closed
+// whatever it sent, its queued requests answered -101 "excessive
+// resource usage". Warnings a peer can trigger are rate-limited.
+//
+// Concurrency: every method of Session, MessageSession, Budget and
+// Gate's Write and Close is safe for concurrent use; a Batch is not.
+// A handler's context carries the session ([FromContext]), the values
+// attached to the session ([Session.SetValue]) and the request's raw ID
+// ([RawID]).
 //
 // When the connection is lost, every pending call returns a
 // [*ConnectionError] wrapping the cause, and so does every later call.
 // [Session.Close] and [Session.Shutdown] close gracefully (requests
-// already read are answered), [Session.Abort] at once; [Session.Wait]
-// returns why the session ended. No goroutine of a session outlives
-// it.
+// already read are answered) and return by their deadline even if a
+// handler ignores its context; [Session.Abort] closes at once. A
+// handler may close its own session: the call returns at once and the
+// session closes after the handler's reply. [Session.Wait] returns why
+// the session ended; [Session.AfterClose] and Options.OnClose are told.
+// No goroutine of a session outlives it: Done is closed when the last
+// has returned.
 //
 // [MessageSession] applies the same machinery to protocols of
 // (command, payload) messages over the Bitcoin framing.
