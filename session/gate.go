@@ -48,7 +48,7 @@ func (g *Gate) Read(p []byte) (int, error) {
 			return 0, net.ErrClosed
 		default:
 		}
-		room := g.acct.readRoom()
+		room := g.acct.readRoom(g.framing)
 		if room > 0 {
 			if int64(len(p)) > room {
 				p = p[:room]
@@ -60,7 +60,7 @@ func (g *Gate) Read(p []byte) (int, error) {
 			}
 			return n, err
 		}
-		g.acct.wait(g.closed)
+		g.acct.wait(g.framing, g.closed)
 	}
 }
 
@@ -90,20 +90,27 @@ func (g *Gate) release() {
 	g.framing = 0
 }
 
-// readRoom is how many bytes may be read now: any number while a call
-// waits for the peer or nothing is held, else what the session's limit
-// and the budget's share leave.
-func (a *account) readRoom() int64 {
+// readRoom is how many bytes may be read now, framing of them being
+// bytes of messages not yet cut: any number while a call waits for the
+// peer or nothing is held; else what the session's limit leaves, or any
+// number while the session holds no requests (a message larger than
+// the limit must still be read whole), and at most what the budget's
+// share leaves.
+func (a *account) readRoom(framing int64) int64 {
 	held := a.held.Load()
 	if held == 0 || (a.awaiting != nil && a.awaiting.Load() > 0) {
 		return 1 << 30
 	}
-	return min(a.limit-held, a.budget.room(held))
+	own := a.limit - held
+	if held-framing <= 0 {
+		own = 1 << 30
+	}
+	return min(own, a.budget.room(held))
 }
 
 // wait blocks until bytes are released by the session or the budget,
 // a call starts waiting for the peer, or closed is closed.
-func (a *account) wait(closed <-chan struct{}) {
+func (a *account) wait(framing int64, closed <-chan struct{}) {
 	a.mu.Lock()
 	if a.wake == nil {
 		a.wake = make(chan struct{})
@@ -116,7 +123,7 @@ func (a *account) wait(closed <-chan struct{}) {
 		shared = b.waitChan()
 		defer b.doneWaiting()
 	}
-	if a.readRoom() <= 0 { // released between the check and the wait
+	if a.readRoom(framing) <= 0 { // released between the check and the wait
 		select {
 		case <-ch:
 		case <-shared:
