@@ -26,9 +26,10 @@ type Budget struct {
 	used    atomic.Int64
 	holders atomic.Int64 // accounts holding at least one byte
 
-	mu      sync.Mutex
-	waiters int           // accounts waiting for room
-	wake    chan struct{} // closed when room is made while someone waits
+	waiters atomic.Int32 // readers waiting for room
+
+	mu   sync.Mutex
+	wake chan struct{} // closed when room is made while someone waits
 }
 
 // NewBudget returns a budget of limit bytes; a limit of 0 or less means
@@ -86,9 +87,9 @@ func (b *Budget) add(before, delta int64) {
 	case before > 0 && after == 0:
 		b.holders.Add(-1)
 	}
-	if delta < 0 {
+	if delta < 0 && b.waiters.Load() > 0 {
 		b.mu.Lock()
-		if b.waiters > 0 && b.wake != nil {
+		if b.wake != nil {
 			close(b.wake)
 			b.wake = nil
 		}
@@ -101,18 +102,14 @@ func (b *Budget) add(before, delta int64) {
 func (b *Budget) waitChan() <-chan struct{} {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.waiters++
+	b.waiters.Add(1)
 	if b.wake == nil {
 		b.wake = make(chan struct{})
 	}
 	return b.wake
 }
 
-func (b *Budget) doneWaiting() {
-	b.mu.Lock()
-	b.waiters--
-	b.mu.Unlock()
-}
+func (b *Budget) doneWaiting() { b.waiters.Add(-1) }
 
 // account is one session's share of incoming bytes: held is what it
 // holds now, limit its own bound (Options.MaxIncomingBytes), budget the

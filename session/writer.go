@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -49,6 +50,8 @@ type writer struct {
 	spare     []*buffer
 	scratch   [][]byte
 	bytes     int // the backlog: queued and not yet written
+	// backlog mirrors bytes, for readers that take no lock.
+	backlog atomic.Int64
 	flushing  bool
 	corked    bool // the reader is in a burst: queue, do not write yet
 	holdArmed bool // the hold timer is pending
@@ -144,6 +147,7 @@ func (w *writer) sendCtx(ctx context.Context, buf *buffer, flush bool) error {
 	}
 	w.queue = append(w.queue, buf)
 	w.bytes += n
+	w.backlog.Store(int64(w.bytes))
 	w.seq++
 	if w.flushing {
 		w.mu.Unlock()
@@ -256,6 +260,7 @@ func (w *writer) flushLocked() error {
 		w.mu.Lock()
 		w.spare = q[:0]
 		w.bytes -= bytes
+		w.backlog.Store(int64(w.bytes))
 		w.written = seq
 		if err != nil && w.err == nil {
 			w.err = err
@@ -326,6 +331,7 @@ func (w *writer) dropLocked() {
 	}
 	w.queue = w.queue[:0]
 	w.bytes = 0
+	w.backlog.Store(0)
 }
 
 func (w *writer) overHighWaterLocked() bool { return w.bytes > w.maxBuffer/2 }
@@ -333,6 +339,9 @@ func (w *writer) overHighWaterLocked() bool { return w.bytes > w.maxBuffer/2 }
 // overHighWater reports whether the backlog is over half the limit; if
 // it is, low is called once it falls back under.
 func (w *writer) overHighWater() bool {
+	if w.backlog.Load() <= int64(w.maxBuffer/2) {
+		return false // the common case, without the lock
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil || !w.overHighWaterLocked() {
@@ -340,13 +349,6 @@ func (w *writer) overHighWater() bool {
 	}
 	w.lowWait = true
 	return true
-}
-
-// backlog returns the bytes queued and not yet written.
-func (w *writer) backlog() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.bytes
 }
 
 // fail stops all writing with err; queued messages are dropped, and
