@@ -45,13 +45,13 @@ type writer struct {
 	hooks     writerHooks
 	log       *zap.Logger
 
-	mu        sync.Mutex
-	queue     []*buffer
-	spare     []*buffer
-	scratch   [][]byte
-	bytes     int // the backlog: queued and not yet written
+	mu      sync.Mutex
+	queue   []*buffer
+	spare   []*buffer
+	scratch [][]byte
+	bytes   int // the backlog: queued and not yet written
 	// backlog mirrors bytes, for readers that take no lock.
-	backlog atomic.Int64
+	backlog   atomic.Int64
 	flushing  bool
 	corked    bool // the reader is in a burst: queue, do not write yet
 	holdArmed bool // the hold timer is pending
