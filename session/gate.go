@@ -84,12 +84,6 @@ func (g *Gate) settle(buffered int) {
 	}
 }
 
-// release gives back what the framing holds, once the session ended.
-func (g *Gate) release() {
-	g.acct.give(g.framing)
-	g.framing = 0
-}
-
 // readRoom is how many bytes may be read now, framing of them being
 // bytes of messages not yet cut: any number while a call waits for the
 // peer or nothing is held; else what the session's limit leaves, or any

@@ -99,17 +99,14 @@ func newWriter(stream framing.Stream, cfg *settings, hooks writerHooks, since fu
 // writes instead, so that the reader never blocks on a peer that does
 // not read. It returns a *ConnectionError once the writer has failed.
 func (w *writer) send(buf *buffer, flush bool) error {
-	return w.sendCtx(nil, buf, flush)
+	return w.sendCtx(context.Background(), buf, flush)
 }
 
 // sendCtx is send with a context that ends the wait for room: the
 // message is then dropped and ctx.Err() returned.
 func (w *writer) sendCtx(ctx context.Context, buf *buffer, flush bool) error {
 	n := len(buf.b)
-	var done <-chan struct{}
-	if ctx != nil {
-		done = ctx.Done()
-	}
+	done := ctx.Done()
 	w.mu.Lock()
 	for w.err == nil && w.bytes > 0 && w.bytes+n > w.maxBuffer {
 		if !flush {
