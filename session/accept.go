@@ -91,6 +91,16 @@ func (s *Session) waitForRoomLocked() {
 	s.sched.readerWake = ch
 	s.readerWaiting.Store(true)
 	s.sched.mu.Unlock()
+	if s.awaiting.Load() > 0 {
+		// A call began waiting for the peer after the check: it may
+		// have looked at readerWaiting before it was set.
+		s.readerWaiting.Store(false)
+		s.sched.mu.Lock()
+		if s.sched.readerWake == ch {
+			s.sched.readerWake = nil
+		}
+		return
+	}
 	var shared <-chan struct{}
 	if b := s.acct.budget; b != nil && b.limit > 0 {
 		shared = b.waitChan()
