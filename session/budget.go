@@ -8,16 +8,21 @@ import (
 // Budget bounds the bytes of incoming work held by a group of sessions,
 // typically every session of one server (see Options.Budget): requests
 // read and not yet answered, queued or running, and, for a connection
-// read through [Budget.Conn], the bytes of a message still arriving.
+// read through a [Gate], the bytes of a message still arriving.
 //
-// While the group holds less than its limit, every session reads as its
-// own limits allow. At the limit, the largest holders wait first: a
-// session that holds at least an equal share of the limit (the limit
-// divided by the sessions holding anything) stops reading until the
-// group is below the limit again, while sessions holding less go on
-// reading up to that share. So a few sessions that hold a lot cannot
-// lock everyone else out, and the group's total stays within the limit
-// plus one read buffer per session that reads.
+// Below three quarters of the limit (the high water), every session
+// reads as its own limits allow. Between the high water and the limit
+// the largest holders wait first: a session that holds at least an
+// equal share of the high water (divided among the sessions holding
+// anything) stops reading, while sessions holding less go on, up to
+// that share and never past the limit. At the limit only a session
+// that holds nothing reads, and at most [BudgetTrickle] bytes at a
+// time, so that a small request still gets through. So the group's
+// total stays within the limit plus BudgetTrickle per session, and a
+// few sessions that hold a lot stop first. What the budget cannot do is
+// take back bytes already held: peers that each hold an unfinished
+// message keep their bytes until they finish it or their session ends
+// (an idle or processing timeout, the server closing it).
 //
 // A Budget is safe for concurrent use. Its zero value has no limit;
 // make one with [NewBudget].
@@ -54,23 +59,34 @@ func (b *Budget) Held() int64 {
 	return b.used.Load()
 }
 
-// share is how many bytes one account may hold while the group is at
-// its limit; room reports how many more bytes an account holding held
-// may take now (0: it must wait).
+// BudgetTrickle is how many bytes a session that holds nothing may read
+// at a time while its Budget is at the limit.
+const BudgetTrickle = 4096
+
+// room reports how many more bytes an account holding held may take
+// now (0: it must wait); see Budget.
 func (b *Budget) room(held int64) int64 {
 	if b == nil || b.limit <= 0 {
 		return 1 << 62
 	}
 	used := b.used.Load()
-	if free := b.limit - used; free > 0 {
+	free := b.limit - used
+	high := b.limit - b.limit/4
+	if used < high {
 		return free
+	}
+	if free <= 0 {
+		if held == 0 {
+			return BudgetTrickle
+		}
+		return 0
 	}
 	n := b.holders.Load()
 	if held == 0 {
 		n++
 	}
-	share := b.limit / max(n, 1)
-	return share - held
+	share := high / max(n, 1)
+	return max(min(share-held, free), 0)
 }
 
 // add moves the group's total by delta bytes for an account that held
@@ -119,8 +135,11 @@ type account struct {
 	budget *Budget
 	held   atomic.Int64
 
-	// For a Gate: the session's count of calls waiting for the peer,
-	// and the wake-up of a Read waiting for room.
+	// For a Gate: the bytes are counted as they are read, so the
+	// budget is applied there, not when a request is accepted; the
+	// session's count of calls waiting for the peer; the wake-up of a
+	// Read waiting for room.
+	gated    bool
 	awaiting *awaitingCounter
 	waiting  atomic.Bool
 	mu       sync.Mutex
@@ -157,5 +176,5 @@ func (a *account) room(n int64) bool {
 	if held+n > a.limit {
 		return false
 	}
-	return a.budget.room(held) >= n
+	return a.gated || a.budget.room(held) >= n
 }

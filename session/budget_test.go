@@ -9,34 +9,71 @@ import (
 )
 
 func TestBudgetShares(t *testing.T) {
-	b := NewBudget(1000)
+	b := NewBudget(1000) // high water 750
 	var x, y account
 	x.budget, y.budget = b, b
 	x.limit, y.limit = 1<<20, 1<<20
-	x.take(900)
-	if got := b.room(0); got != 100 {
-		t.Errorf("room under the limit = %d, want the 100 free bytes", got)
+	x.take(600)
+	if got := b.room(0); got != 400 {
+		t.Errorf("room under the high water = %d, want the 400 free bytes", got)
 	}
-	y.take(100)
+	y.take(200)
+	// 800 held, between high water and limit: the equal share of the
+	// high water is 375; x (600) waits, y (200) may take 175 more.
+	if got := b.room(600); got != 0 {
+		t.Errorf("the largest holder's room = %d, want 0", got)
+	}
+	if got := b.room(200); got != 175 {
+		t.Errorf("the small holder's room = %d, want 175", got)
+	}
+	if got := b.room(0); got != 200 {
+		t.Errorf("a new holder's room = %d, want 200 (its share of 250, within the 200 free)", got)
+	}
+	y.take(200)
+	// At the limit: only a session holding nothing reads, a trickle.
+	if b.room(600) != 0 || b.room(400) != 0 || b.room(0) != BudgetTrickle {
+		t.Errorf("room at the limit: %d, %d, %d", b.room(600), b.room(400), b.room(0))
+	}
 	if got := b.Held(); got != 1000 {
 		t.Fatalf("held %d", got)
 	}
-	// At the limit the equal share is 500: x (900) waits, y (100) may
-	// take up to 400 more.
-	if x.room(1) {
-		t.Error("the largest holder may still take bytes at the limit")
-	}
-	if !y.room(400) || y.room(401) {
-		t.Errorf("the small holder's room at the limit: %d", b.room(100))
-	}
-	x.give(900)
-	y.give(100)
+	x.give(600)
+	y.give(400)
 	if b.Held() != 0 || b.holders.Load() != 0 {
 		t.Errorf("after release: held %d, holders %d", b.Held(), b.holders.Load())
 	}
 	var none *Budget
 	if none.Limit() != 0 || none.Held() != 0 || none.room(5) <= 0 {
 		t.Error("a nil budget limits nothing")
+	}
+}
+
+// Sessions arriving one after another, each holding an unfinished
+// message, cannot take the group past its limit by more than a trickle
+// each (they used to, each taking the equal share of its moment).
+func TestBudgetLatecomersStayWithinLimit(t *testing.T) {
+	const limit = 8 << 20
+	b := NewBudget(limit)
+	accts := make([]*account, 0, 108)
+	grab := func(a *account, want int64) {
+		for a.held.Load() < want {
+			r := b.room(a.held.Load())
+			if r <= 0 {
+				return
+			}
+			a.take(min(r, 64<<10, want-a.held.Load()))
+		}
+	}
+	for i := range 108 {
+		a := &account{budget: b, limit: 1 << 30}
+		accts = append(accts, a)
+		grab(a, 999_000)
+		if i == 7 || i == 107 {
+			t.Logf("%d sessions hold %.2f MiB", i+1, float64(b.Held())/(1<<20))
+		}
+	}
+	if held := b.Held(); held > limit+108*BudgetTrickle {
+		t.Errorf("108 sessions hold %d bytes, over the limit of %d plus a trickle each", held, limit)
 	}
 }
 

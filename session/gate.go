@@ -35,7 +35,7 @@ type Gate struct {
 // of this budget; see [Gate]. b may be nil (no shared budget: only the
 // session's own limit applies).
 func (b *Budget) Gate(conn io.ReadWriteCloser) *Gate {
-	return &Gate{conn: conn, acct: &account{budget: b}, closed: make(chan struct{})}
+	return &Gate{conn: conn, acct: &account{budget: b, gated: true}, closed: make(chan struct{})}
 }
 
 // Read reads from the connection once there is room for more bytes,
@@ -86,15 +86,14 @@ func (g *Gate) settle(buffered int) {
 
 // readRoom is how many bytes may be read now, framing of them being
 // bytes of messages not yet cut: any number while a call waits for the
-// peer or nothing is held; else what the session's limit leaves, or any
-// number while the session holds no requests (a message larger than
-// the limit must still be read whole), and at most what the budget's
-// share leaves.
+// peer; else what the session's limit leaves, or any number while the
+// session holds no requests (a message larger than the limit must still
+// be read whole), and in both cases at most what the budget leaves.
 func (a *account) readRoom(framing int64) int64 {
-	held := a.held.Load()
-	if held == 0 || (a.awaiting != nil && a.awaiting.Load() > 0) {
+	if a.awaiting != nil && a.awaiting.Load() > 0 {
 		return 1 << 30
 	}
+	held := a.held.Load()
 	own := a.limit - held
 	if held-framing <= 0 {
 		own = 1 << 30
