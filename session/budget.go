@@ -8,7 +8,8 @@ import (
 // Budget bounds the bytes of incoming work held by a group of sessions,
 // typically every session of one server (see Options.Budget): requests
 // read and not yet answered, queued or running, and, for a connection
-// read through a [Gate], the bytes of a message still arriving.
+// read through a [Gate], the bytes of a message still arriving and the
+// room a read in progress may fill.
 //
 // Below three quarters of the limit (the high water), every session
 // reads as its own limits allow. Between the high water and the limit

@@ -53,10 +53,17 @@ func (g *Gate) Read(p []byte) (int, error) {
 			if int64(len(p)) > room {
 				p = p[:room]
 			}
+			// What may be read is reserved before the read, so that
+			// sessions reading at the same moment cannot together pass
+			// the limit; what the read did not fill is given back.
+			reserved := int64(len(p))
+			g.acct.take(reserved)
 			n, err := g.conn.Read(p)
-			if n > 0 {
-				g.framing += int64(n)
-				g.acct.take(int64(n))
+			g.framing += int64(n)
+			if d := int64(n) - reserved; d > 0 {
+				g.acct.take(d)
+			} else if d < 0 {
+				g.acct.give(-d)
 			}
 			return n, err
 		}
