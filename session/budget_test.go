@@ -121,3 +121,42 @@ func TestGateWaitsForRoom(t *testing.T) {
 	}
 	_, _ = io.Copy(io.Discard, b)
 }
+
+// BenchmarkAccountTakeGive is what every request costs its session's
+// account and the shared budget: one take when read, one give when
+// answered, from many sessions at once.
+func BenchmarkAccountTakeGive(b *testing.B) {
+	budget := NewBudget(512 << 20)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		a := &account{budget: budget, limit: 16 << 20}
+		for pb.Next() {
+			a.take(130)
+			if !a.room(130) {
+				b.Fatal("no room")
+			}
+			a.give(130)
+		}
+	})
+}
+
+// BenchmarkGateRead is the cost a Gate adds to each read of a
+// connection: the room check, the reservation and its settling.
+func BenchmarkGateRead(b *testing.B) {
+	g := NewBudget(512 << 20).Gate(nopConn{})
+	g.acct.limit = 16 << 20
+	buf := make([]byte, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		n, _ := g.Read(buf)
+		g.settle(0)
+		_ = n
+	}
+}
+
+// nopConn reads 4 KiB of zeros at a time.
+type nopConn struct{}
+
+func (nopConn) Read(p []byte) (int, error)  { return min(len(p), 4096), nil }
+func (nopConn) Write(p []byte) (int, error) { return len(p), nil }
+func (nopConn) Close() error                { return nil }
