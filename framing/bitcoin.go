@@ -183,6 +183,9 @@ func (br *BitcoinReader) ReadMessage() (BitcoinMessage, error) {
 // command returns the command in a header's command field: the bytes
 // before the first NUL, as Bitcoin Core reads it. Recent commands are
 // kept, so that a steady stream does not allocate a string per message.
+// Buffered returns the bytes read and not yet returned as messages.
+func (br *BitcoinReader) Buffered() int { return br.in.buffered() }
+
 func (br *BitcoinReader) command(field []byte) string {
 	if i := bytes.IndexByte(field, 0); i >= 0 {
 		field = field[:i]

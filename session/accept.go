@@ -37,23 +37,26 @@ func (s *Session) accept(in *incoming, size int) bool {
 			break
 		}
 		if s.awaiting.Load() > 0 {
-			if held := s.acct.held.Load(); held == 0 || held+int64(size) <= s.acct.limit {
+			if work := s.acct.work(); work <= 0 || work+int64(size) <= s.acct.limit {
 				break // past MaxQueued, within the bytes
 			}
 			s.sched.mu.Unlock()
 			s.refuseBusy(in)
 			return false
 		}
-		s.waitForRoomLocked()
+		s.waitForRoomLocked(size)
 	}
 	if s.bursting {
 		in.inBurst = true
 		s.sched.burstLeft++
 	}
 	if in.batch != nil {
+		// The batch's message is held until its last item is answered.
 		in.batch.hold()
+		in.batch.takeBytes(size)
+	} else {
+		in.size = size
 	}
-	in.size = size
 	s.acct.take(int64(size))
 	s.setDeadlineLocked(in)
 	s.sched.unanswered.pushBack(in)
@@ -70,12 +73,12 @@ func (s *Session) roomLocked(size int) bool {
 	return s.sched.queue.len < s.cfg.maxQueued && s.acct.room(int64(size)) && !s.w.overHighWater()
 }
 
-// waitForRoomLocked waits until something may have made room for the
-// reader: a request taken off the queue or answered, the write backlog
-// drained, a call made to the peer, the shared budget released, or the
-// session closing. Called with mu held, by the reader; returns with mu
-// held.
-func (s *Session) waitForRoomLocked() {
+// waitForRoomLocked waits until something may have made room for a
+// request of size bytes: a request taken off the queue or answered, the
+// write backlog drained, a call made to the peer, the shared budget
+// released, or the session closing. Called with mu held, by the reader;
+// returns with mu held.
+func (s *Session) waitForRoomLocked(size int) {
 	if s.bursting {
 		// What the burst produced so far goes out now, and the rest of
 		// it is dispatched as a burst of its own.
@@ -83,29 +86,29 @@ func (s *Session) waitForRoomLocked() {
 		s.endBurst()
 		s.beginBurst()
 		s.sched.mu.Lock()
-		if s.sched.stopReading || s.roomLocked(0) {
+		if s.sched.stopReading || s.roomLocked(size) {
 			return
 		}
 	}
 	ch := make(chan struct{})
 	s.sched.readerWake = ch
 	s.readerWaiting.Store(true)
-	s.sched.mu.Unlock()
-	if s.awaiting.Load() > 0 {
-		// A call began waiting for the peer after the check: it may
-		// have looked at readerWaiting before it was set.
-		s.readerWaiting.Store(false)
-		s.sched.mu.Lock()
-		if s.sched.readerWake == ch {
-			s.sched.readerWake = nil
-		}
-		return
-	}
 	var shared <-chan struct{}
 	if b := s.acct.budget; b != nil && b.limit > 0 {
+		// Registered before the check below, so that bytes the group
+		// releases from now on wake this reader.
 		shared = b.waitChan()
 		defer b.doneWaiting()
 	}
+	// A call may have begun waiting for the peer, or room been made,
+	// after the caller's check: look again now that any wake-up will
+	// be seen.
+	if s.awaiting.Load() > 0 || s.roomLocked(size) {
+		s.readerWaiting.Store(false)
+		s.sched.readerWake = nil
+		return
+	}
+	s.sched.mu.Unlock()
 	select {
 	case <-ch:
 	case <-shared:
@@ -123,6 +126,14 @@ func (s *Session) wakeReaderLocked() {
 	if s.sched.readerWake != nil {
 		close(s.sched.readerWake)
 		s.sched.readerWake = nil
+	}
+}
+
+// wakeReaderIfWaiting wakes the reader if it waits for room, taking
+// mu only then.
+func (s *Session) wakeReaderIfWaiting() {
+	if s.readerWaiting.Load() {
+		s.wakeReader()
 	}
 }
 

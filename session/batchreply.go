@@ -16,6 +16,7 @@ type batchReply struct {
 	refs  int // the reader's hold plus one per item being processed
 	parts []*buffer
 	size  int
+	bytes int // of the session's incoming budget, held until the last release
 }
 
 func newBatchReply(s *Session) *batchReply {
@@ -27,6 +28,26 @@ func (b *batchReply) hold() {
 	b.mu.Lock()
 	b.refs++
 	b.mu.Unlock()
+}
+
+// takeBytes notes n more bytes of the incoming budget held by the
+// batch (its message, charged with its first item kept).
+func (b *batchReply) takeBytes(n int) {
+	b.mu.Lock()
+	b.bytes += n
+	b.mu.Unlock()
+}
+
+// giveBytes gives the batch's bytes back to the session's budget, once.
+func (b *batchReply) giveBytes() {
+	b.mu.Lock()
+	n := b.bytes
+	b.bytes = 0
+	b.mu.Unlock()
+	if n > 0 {
+		b.s.acct.give(int64(n))
+		b.s.wakeReaderIfWaiting()
+	}
 }
 
 // add keeps one item's encoded reply. Like aiorpcX, once the replies
@@ -54,6 +75,7 @@ func (b *batchReply) release(flush bool) {
 	parts := b.parts
 	b.parts = nil
 	b.mu.Unlock()
+	b.giveBytes()
 	if len(parts) == 0 {
 		return
 	}

@@ -104,7 +104,9 @@ func (b *Budget) add(before, delta int64) {
 	case before > 0 && after == 0:
 		b.holders.Add(-1)
 	}
-	if delta < 0 && b.waiters.Load() > 0 {
+	// Room is made for a waiter only below the limit (at it, only
+	// sessions holding nothing read, and they do not wait).
+	if delta < 0 && b.waiters.Load() > 0 && (b.limit <= 0 || b.used.Load() < b.limit) {
 		b.mu.Lock()
 		if b.wake != nil {
 			close(b.wake)
@@ -142,9 +144,12 @@ type account struct {
 	// Read waiting for room.
 	gated    bool
 	awaiting *awaitingCounter
-	waiting  atomic.Bool
-	mu       sync.Mutex
-	wake     chan struct{}
+	// framing is the part of held that is bytes read and not yet cut
+	// into messages (a Gate's); owned by the session's reader.
+	framing int64
+	waiting atomic.Bool
+	mu      sync.Mutex
+	wake    chan struct{}
 }
 
 // take adds n bytes held.
@@ -169,13 +174,20 @@ func (a *account) give(n int64) {
 // room reports whether n more bytes may be taken now: within the
 // session's limit and the group's share. A session that holds nothing
 // may always take one message, so that reading never stops for good.
+//
+// Called by the session's reader only (it reads framing).
 func (a *account) room(n int64) bool {
 	held := a.held.Load()
-	if held == 0 {
+	work := held - a.framing
+	if work <= 0 {
 		return true
 	}
-	if held+n > a.limit {
+	if work+n > a.limit {
 		return false
 	}
 	return a.gated || a.budget.room(held) >= n
 }
+
+// work returns the bytes held by requests (not by messages still being
+// cut); called by the session's reader only.
+func (a *account) work() int64 { return a.held.Load() - a.framing }

@@ -252,14 +252,22 @@ func (s *Session) teardown(cause error) {
 	}
 	s.handOff.Stop()
 	s.w.stop()
-	// Whatever is still held (requests queued when the session was
-	// aborted, bytes of a message cut short) goes back to the budget.
-	if s.gate != nil {
-		s.gate.framing = 0
+	// Whatever is still held (requests read and never answered, as
+	// when the session was aborted, and bytes of a message cut short)
+	// goes back to the budget, once: a late expiry finds the scheduler
+	// ended.
+	s.sched.mu.Lock()
+	s.sched.ended = true
+	for in := s.sched.unanswered.head; in != nil; in = in.next {
+		s.acct.give(int64(in.size))
+		in.size = 0
+		if in.batch != nil {
+			in.batch.giveBytes()
+		}
 	}
-	if held := s.acct.held.Load(); held > 0 {
-		s.acct.give(held)
-	}
+	s.sched.mu.Unlock()
+	s.acct.give(s.acct.framing)
+	s.acct.framing = 0
 	s.log.Debug("session ended", zap.Error(s.Err()))
 	s.runAfterClose()
 	close(s.done)

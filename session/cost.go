@@ -35,7 +35,10 @@ func newCostMeter(cfg Cost, clock Clock, retarget func(float64)) *costMeter {
 func (m *costMeter) bump(delta float64) {
 	m.mu.Lock()
 	m.cost = math.Max(0, m.cost+delta)
-	if math.Abs(m.cost-m.last) <= 100 {
+	// Recalculated when the cost moved by more than 100 (aiorpcX's
+	// rule), and on every change past the hard limit, so that a peer
+	// just over it is closed at its next message.
+	if math.Abs(m.cost-m.last) <= 100 && (m.cfg.HardLimit <= 0 || m.cost < m.cfg.HardLimit) {
 		m.mu.Unlock()
 		return
 	}

@@ -170,9 +170,10 @@ func TestHardLimitAnswersPendingRequestsExcessive(t *testing.T) {
 		return "done", nil
 	})
 	s, peer := newRawPeer(t, &Options{Handler: h, Concurrency: 1})
-	peer.send(`{"jsonrpc":"2.0","id":1,"method":"slow"}`)
+	// Together, so that both go to the queue and the first runs on a
+	// worker: the -101 must not wait for that worker.
+	peer.send(`{"jsonrpc":"2.0","id":1,"method":"slow"}` + "\n" + `{"jsonrpc":"2.0","id":2,"method":"queued"}`)
 	waitFor(t, "the first request to run", func() bool { return s.Stats().Running == 1 })
-	peer.send(`{"jsonrpc":"2.0","id":2,"method":"queued"}`)
 	waitFor(t, "the second request to queue", func() bool { return s.Stats().Unanswered == 2 })
 	for range 9 {
 		peer.send(`{bad`)

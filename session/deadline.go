@@ -30,6 +30,10 @@ func (s *Session) expire() {
 	now := time.Now()
 	var expired []*incoming
 	s.sched.mu.Lock()
+	if s.sched.ended {
+		s.sched.mu.Unlock()
+		return
+	}
 	for in := s.sched.unanswered.head; in != nil && !in.deadline.After(now); {
 		next := in.next
 		if in.answered.CompareAndSwap(false, true) {
@@ -50,6 +54,7 @@ func (s *Session) expire() {
 	s.checkDrainedLocked()
 	for _, in := range expired {
 		s.acct.give(int64(in.size))
+		in.size = 0
 	}
 	s.wakeReaderLocked()
 	s.sched.mu.Unlock()

@@ -22,10 +22,9 @@ import (
 type Gate struct {
 	conn io.ReadWriteCloser
 	acct *account
-
-	// framing is the bytes read and not yet consumed into messages, as
-	// the session last settled them; owned by the session's reader.
-	framing int64
+	// buffered reports what the framing holds now (set by the session
+	// from its stream), so that bytes it dropped are released.
+	buffered func() int
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -42,13 +41,22 @@ func (b *Budget) Gate(conn io.ReadWriteCloser) *Gate {
 // at most as many as there is room for. It returns net.ErrClosed once
 // the Gate is closed.
 func (g *Gate) Read(p []byte) (int, error) {
+	if g.buffered != nil {
+		// A framer that drops bytes (the rest of a line over its
+		// limit) drops them inside one call: what it no longer holds
+		// is released before the next read.
+		if b := int64(g.buffered()); b < g.acct.framing {
+			g.acct.give(g.acct.framing - b)
+			g.acct.framing = b
+		}
+	}
 	for {
 		select {
 		case <-g.closed:
 			return 0, net.ErrClosed
 		default:
 		}
-		room := g.acct.readRoom(g.framing)
+		room := g.acct.readRoom(g.acct.framing)
 		if room > 0 {
 			if int64(len(p)) > room {
 				p = p[:room]
@@ -59,7 +67,7 @@ func (g *Gate) Read(p []byte) (int, error) {
 			reserved := int64(len(p))
 			g.acct.take(reserved)
 			n, err := g.conn.Read(p)
-			g.framing += int64(n)
+			g.acct.framing += int64(n)
 			if d := int64(n) - reserved; d > 0 {
 				g.acct.take(d)
 			} else if d < 0 {
@@ -67,7 +75,7 @@ func (g *Gate) Read(p []byte) (int, error) {
 			}
 			return n, err
 		}
-		g.acct.wait(g.framing, g.closed)
+		g.acct.wait(g.acct.framing, g.closed)
 	}
 }
 
@@ -85,8 +93,8 @@ func (g *Gate) Close() error {
 // read (the message and its framing) is released; the session charges
 // the requests it keeps itself.
 func (g *Gate) settle(buffered int) {
-	if consumed := g.framing - int64(buffered); consumed > 0 {
-		g.framing = int64(buffered)
+	if consumed := g.acct.framing - int64(buffered); consumed > 0 {
+		g.acct.framing = int64(buffered)
 		g.acct.give(consumed)
 	}
 }

@@ -132,6 +132,9 @@ func (mm *messageMode) readLoop() error {
 	s := mm.s
 	for {
 		m, err := mm.reader.ReadMessage()
+		if s.gate != nil {
+			s.gate.settle(mm.reader.Buffered())
+		}
 		if err != nil {
 			var fe framing.Error
 			if errors.As(err, &fe) {

@@ -132,7 +132,8 @@ type Options struct {
 	// OnClose, if set, is called once when the session has ended, with
 	// the cause Wait will return, before the functions added with
 	// Session.AfterClose and before Done is closed. It runs on the
-	// session's last goroutine and must not wait for the session.
+	// session's last goroutine and must not wait for the session (Wait,
+	// Close, Shutdown, Abort).
 	OnClose func(err error)
 }
 

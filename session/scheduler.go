@@ -54,4 +54,5 @@ type scheduler struct {
 	stopReading bool          // graceful close: new requests are ignored
 	burstLeft   int           // requests of the current burst not yet answered
 	burstEnded  bool          // the reader has dispatched the whole burst
+	ended       bool          // torn down: a late timer finds nothing to do
 }

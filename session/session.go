@@ -207,6 +207,16 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 	// all see the same timer.
 	s.handOff = time.AfterFunc(time.Hour, s.takeOverReading)
 	s.handOff.Stop()
+	if s.gate != nil {
+		// What the framing holds, so that the Gate releases what it
+		// drops; for a message session, its reader's.
+		if b, ok := stream.(interface{ Buffered() int }); ok {
+			s.gate.buffered = b.Buffered
+		}
+		if mode != nil {
+			s.gate.buffered = mode.reader.Buffered
+		}
+	}
 	if mode != nil {
 		mode.s = s
 		s.proto = mode

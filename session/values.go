@@ -52,8 +52,9 @@ func (s *Session) Value(key any) any {
 // with the session and the cause [Session.Wait] returns, after
 // Options.OnClose and before Done is closed; functions run in the order
 // they were added, on the session's last goroutine, and must not wait
-// for the session (Wait, Close). On a session that has already ended f
-// is called at once, on the caller's goroutine.
+// for the session (Wait, Close, Shutdown, Abort: Done is closed only
+// after them). On a session that has already ended f is called at
+// once, on the caller's goroutine.
 func (s *Session) AfterClose(f func(s *Session, err error)) {
 	s.vmu.Lock()
 	if !s.closedHooks {

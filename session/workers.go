@@ -28,7 +28,12 @@ type parked struct {
 // concurrency target. With a target of 0 one worker still runs, to
 // answer each request with "excessive resource usage".
 func (s *Session) spawnLocked() {
-	limit := max(s.sched.target, 1)
+	limit := s.sched.target
+	if limit <= 0 {
+		// Every request is answered -101 at once: one worker more than
+		// the handlers still running.
+		limit = s.sched.busy + 1
+	}
 	for s.sched.workers-len(s.sched.idle)-s.sched.busy < s.sched.queue.len {
 		if n := len(s.sched.idle); n > 0 {
 			p := s.sched.idle[n-1]
