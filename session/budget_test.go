@@ -54,7 +54,6 @@ func TestBudgetShares(t *testing.T) {
 func TestBudgetLatecomersStayWithinLimit(t *testing.T) {
 	const limit = 8 << 20
 	b := NewBudget(limit)
-	accts := make([]*account, 0, 108)
 	grab := func(a *account, want int64) {
 		for a.held.Load() < want {
 			r := b.room(a.held.Load())
@@ -66,7 +65,6 @@ func TestBudgetLatecomersStayWithinLimit(t *testing.T) {
 	}
 	for i := range 108 {
 		a := &account{budget: b, limit: 1 << 30}
-		accts = append(accts, a)
 		grab(a, 999_000)
 		if i == 7 || i == 107 {
 			t.Logf("%d sessions hold %.2f MiB", i+1, float64(b.Held())/(1<<20))
