@@ -21,7 +21,8 @@ import (
 // Read is for one goroutine at a time (the session's reader).
 type Gate struct {
 	conn io.ReadWriteCloser
-	acct *account
+	acct *account // &a
+	a    account
 	// buffered reports what the framing holds now (set by the session
 	// from its stream), so that bytes it dropped are released.
 	buffered func() int
@@ -34,7 +35,10 @@ type Gate struct {
 // of this budget; see [Gate]. b may be nil (no shared budget: only the
 // session's own limit applies).
 func (b *Budget) Gate(conn io.ReadWriteCloser) *Gate {
-	return &Gate{conn: conn, acct: &account{budget: b, gated: true}, closed: make(chan struct{})}
+	g := &Gate{conn: conn, closed: make(chan struct{})}
+	g.a = account{budget: b, gated: true}
+	g.acct = &g.a
+	return g
 }
 
 // Read reads from the connection once there is room for more bytes,

@@ -50,8 +50,8 @@ type Session struct {
 
 	// acct counts the bytes of incoming work the session holds, against
 	// Options.MaxIncomingBytes and the shared Options.Budget.
-	acct *account
-	gate *Gate // Options.Gate, or nil
+	acct *account // its own, or Options.Gate's
+	gate *Gate    // Options.Gate, or nil
 	// awaiting counts outgoing calls and batches waiting for the peer:
 	// while any does, the reader must go on reading (see accept).
 	awaiting atomic.Int32
@@ -92,13 +92,11 @@ type Session struct {
 	start time.Time
 	warns warnLimit
 
-	// Values and functions attached by the program (see values.go).
-	vmu         sync.Mutex
-	values      []keyValue
-	afterClose  []func(*Session, error)
-	closing     atomic.Bool // closeAfterReply started
-	excess      atomic.Bool // over the hard cost limit: what is read is ignored
-	closedHooks bool        // runAfterClose has run; guarded by vmu
+	// ext holds what the program attaches (see values.go), made at
+	// first use: most sessions have none.
+	ext     atomic.Pointer[attached]
+	closing atomic.Bool // closeAfterReply started
+	excess  atomic.Bool // over the hard cost limit: what is read is ignored
 
 	// proto is the kind of messages the engine runs: JSON-RPC
 	// (jsonrpcMessages) or (command, payload) messages (messageMode).
@@ -192,13 +190,7 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 	s.out = newOutgoingLimit(s.cfg.outgoing, s.calls, func(from, to int) {
 		s.log.Info("changing outgoing request concurrency", zap.Int("from", from), zap.Int("to", to))
 	})
-	s.w = newWriter(stream, &s.cfg, writerHooks{
-		sent:  s.sent,
-		fail:  s.abort,
-		held:  s.burstTimeout,
-		low:   s.wakeReader,
-		async: s.goAsync,
-	}, s.since, s.log)
+	s.w = newWriter(stream, &s.cfg, s, s.log)
 	if s.cfg.processingTimeout > 0 {
 		s.sched.expiry = time.AfterFunc(time.Hour, s.expire)
 		s.sched.expiry.Stop()

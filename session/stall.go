@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // stallWatch aborts the session when one write has not returned after
@@ -20,8 +22,8 @@ import (
 // and an idle one not at all.
 type stallWatch struct {
 	timeout time.Duration
-	since   func() time.Duration // the session's clock
-	onStall func()               // aborts the session
+	hooks   writerHooks // the session's clock, and its abort
+	log     *zap.Logger
 	// writing is when the write in progress began; never when no write
 	// is in progress.
 	writing moment
@@ -33,8 +35,8 @@ type stallWatch struct {
 	t       *time.Timer
 }
 
-func newStallWatch(timeout time.Duration, since func() time.Duration, onStall func()) *stallWatch {
-	sw := &stallWatch{timeout: timeout, since: since, onStall: onStall}
+func newStallWatch(timeout time.Duration, hooks writerHooks, log *zap.Logger) *stallWatch {
+	sw := &stallWatch{timeout: timeout, hooks: hooks, log: log}
 	sw.t = time.AfterFunc(time.Hour, sw.check)
 	sw.t.Stop()
 	return sw
@@ -42,7 +44,7 @@ func newStallWatch(timeout time.Duration, since func() time.Duration, onStall fu
 
 // begin notes the start of a write, and arms the timer if it is not.
 func (sw *stallWatch) begin() {
-	sw.writing.set(sw.since())
+	sw.writing.set(sw.hooks.since())
 	if !sw.armed.Load() && sw.armed.CompareAndSwap(false, true) {
 		sw.reset(sw.timeout)
 	}
@@ -71,11 +73,12 @@ func (sw *stallWatch) check() {
 		}
 		return
 	}
-	if elapsed := sw.since() - began; elapsed < sw.timeout {
+	if elapsed := sw.hooks.since() - began; elapsed < sw.timeout {
 		sw.reset(sw.timeout - elapsed)
 		return
 	}
-	sw.onStall()
+	sw.log.Warn("send stalled, aborting connection", zap.Duration("after", sw.timeout))
+	sw.hooks.abort(ErrSendStalled)
 }
 
 // stop releases the timer for good.

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"sync"
 )
 
 // A program that keeps state per session (an authenticated user, the
@@ -13,36 +14,58 @@ type keyValue struct {
 	key, value any
 }
 
+// attached is what the program attached to a session; mu guards it.
+type attached struct {
+	mu         sync.Mutex
+	values     []keyValue
+	afterClose []func(*Session, error)
+	closed     bool // runAfterClose has run
+}
+
+// attachments returns the session's attachments, made at first use.
+func (s *Session) attachments() *attached {
+	if a := s.ext.Load(); a != nil {
+		return a
+	}
+	s.ext.CompareAndSwap(nil, &attached{})
+	return s.ext.Load()
+}
+
 // SetValue attaches value to the session under key, replacing what was
 // there; a nil value removes the key. Keys compare as map keys do; use
 // a type of your own, as for context values. The value is returned by
 // [Session.Value] and, from a handler, by its context's Value. Safe for
 // concurrent use.
 func (s *Session) SetValue(key, value any) {
-	s.vmu.Lock()
-	defer s.vmu.Unlock()
-	for i := range s.values {
-		if s.values[i].key == key {
+	a := s.attachments()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := range a.values {
+		if a.values[i].key == key {
 			if value == nil {
-				s.values = append(s.values[:i], s.values[i+1:]...)
+				a.values = append(a.values[:i], a.values[i+1:]...)
 			} else {
-				s.values[i].value = value
+				a.values[i].value = value
 			}
 			return
 		}
 	}
 	if value != nil {
-		s.values = append(s.values, keyValue{key, value})
+		a.values = append(a.values, keyValue{key, value})
 	}
 }
 
 // Value returns the value attached under key with SetValue, or nil.
 func (s *Session) Value(key any) any {
-	s.vmu.Lock()
-	defer s.vmu.Unlock()
-	for i := range s.values {
-		if s.values[i].key == key {
-			return s.values[i].value
+	a := s.ext.Load()
+	if a == nil {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := range a.values {
+		if a.values[i].key == key {
+			return a.values[i].value
 		}
 	}
 	return nil
@@ -56,13 +79,14 @@ func (s *Session) Value(key any) any {
 // after them). On a session that has already ended f is called at
 // once, on the caller's goroutine.
 func (s *Session) AfterClose(f func(s *Session, err error)) {
-	s.vmu.Lock()
-	if !s.closedHooks {
-		s.afterClose = append(s.afterClose, f)
-		s.vmu.Unlock()
+	a := s.attachments()
+	a.mu.Lock()
+	if !a.closed {
+		a.afterClose = append(a.afterClose, f)
+		a.mu.Unlock()
 		return
 	}
-	s.vmu.Unlock()
+	a.mu.Unlock()
 	f(s, s.Err())
 }
 
@@ -72,16 +96,17 @@ func (s *Session) runAfterClose() {
 	if s.onClose != nil {
 		s.onClose(err)
 	}
+	a := s.attachments()
 	for {
-		s.vmu.Lock()
-		fs := s.afterClose
-		s.afterClose = nil
+		a.mu.Lock()
+		fs := a.afterClose
+		a.afterClose = nil
 		if len(fs) == 0 {
-			s.closedHooks = true
-			s.vmu.Unlock()
+			a.closed = true
+			a.mu.Unlock()
 			return
 		}
-		s.vmu.Unlock()
+		a.mu.Unlock()
 		for _, f := range fs {
 			f(s, err)
 		}

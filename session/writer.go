@@ -63,32 +63,31 @@ type writer struct {
 	lowWait   bool // someone waits for the backlog to fall under high water
 }
 
-// writerHooks are the writer's reports to its session.
-type writerHooks struct {
+// writerHooks are the writer's reports to its session, and what it
+// asks of it. A *Session implements them: an interface rather than
+// function values, so that a session pays for no closures.
+type writerHooks interface {
 	// sent counts messages written, with their bytes.
-	sent func(messages, bytes int)
-	// fail aborts the session with err (a write error or a stall).
-	fail func(err error)
-	// held runs when the hold timer wrote held messages.
-	held func()
-	// low runs when the backlog fell under high water and lowWait was
-	// set.
-	low func()
-	// async runs f on a goroutine the session waits for.
-	async func(f func())
+	sent(messages, bytes int)
+	// abort ends the session with err (a write error or a stall).
+	abort(err error)
+	// burstTimeout runs when the hold timer wrote held messages.
+	burstTimeout()
+	// wakeReader runs when the backlog fell under high water and
+	// someone asked (overHighWater).
+	wakeReader()
+	// goAsync runs f on a goroutine the session waits for.
+	goAsync(f func())
+	// since is the session's clock.
+	since() time.Duration
 }
 
-func newWriter(stream framing.Stream, cfg *settings, hooks writerHooks, since func() time.Duration, log *zap.Logger) *writer {
+func newWriter(stream framing.Stream, cfg *settings, hooks writerHooks, log *zap.Logger) *writer {
 	w := &writer{stream: stream, maxBuffer: cfg.maxWriteBuffer, holdWait: defaultBurstWait, hooks: hooks, log: log}
 	w.batch, _ = stream.(framing.BatchWriter)
 	if cfg.sendTimeout > 0 {
-		w.stall = newStallWatch(cfg.sendTimeout, since, func() {
-			log.Warn("send stalled, aborting connection", zap.Duration("after", cfg.sendTimeout))
-			hooks.fail(ErrSendStalled)
-		})
+		w.stall = newStallWatch(cfg.sendTimeout, hooks, log)
 	}
-	w.hold = time.AfterFunc(time.Hour, w.holdExpired)
-	w.hold.Stop()
 	return w
 }
 
@@ -115,7 +114,7 @@ func (w *writer) sendCtx(ctx context.Context, buf *buffer, flush bool) error {
 			putBuffer(buf)
 			w.log.Warn("write buffer limit passed by a peer that does not read, aborting connection",
 				zap.Int("queued", queued), zap.Int("limit", w.maxBuffer))
-			w.hooks.fail(ErrSendStalled)
+			w.hooks.abort(ErrSendStalled)
 			return &ConnectionError{Err: ErrSendStalled}
 		}
 		if !w.flushing && !w.corked {
@@ -167,6 +166,11 @@ func (w *writer) sendCtx(ctx context.Context, buf *buffer, flush bool) error {
 func (w *writer) armHoldLocked() {
 	if !w.holdArmed {
 		w.holdArmed = true
+		if w.hold == nil {
+			// Made at the first burst: an idle session has none.
+			w.hold = time.AfterFunc(w.holdWait, w.holdExpired)
+			return
+		}
 		w.hold.Reset(w.holdWait)
 	}
 }
@@ -186,14 +190,14 @@ func (w *writer) holdExpired() {
 	} else {
 		w.mu.Unlock()
 	}
-	w.hooks.held()
+	w.hooks.burstTimeout()
 }
 
 // flushAsyncLocked writes the queue on a goroutine of its own. Called
 // with mu held and flushing set; returns with mu released.
 func (w *writer) flushAsyncLocked() {
 	w.mu.Unlock()
-	w.hooks.async(func() {
+	w.hooks.goAsync(func() {
 		w.mu.Lock()
 		w.flushLocked()
 	})
@@ -274,11 +278,11 @@ func (w *writer) flushLocked() error {
 	}
 	w.mu.Unlock()
 	if low {
-		w.hooks.low()
+		w.hooks.wakeReader()
 	}
 	if err != nil {
 		w.log.Debug("write failed", zap.Error(err))
-		w.hooks.fail(err)
+		w.hooks.abort(err)
 		return &ConnectionError{Err: err}
 	}
 	return nil
@@ -363,7 +367,7 @@ func (w *writer) fail(err error) {
 	w.lowWait = false
 	w.mu.Unlock()
 	if low {
-		w.hooks.low()
+		w.hooks.wakeReader()
 	}
 }
 
@@ -401,6 +405,8 @@ func (w *writer) stop() {
 	}
 	w.mu.Lock()
 	w.holdArmed = false
-	w.hold.Stop()
+	if w.hold != nil {
+		w.hold.Stop()
+	}
 	w.mu.Unlock()
 }
