@@ -89,10 +89,10 @@ func TestHandlerClosingItsOwnSession(t *testing.T) {
 						t.Errorf("inline %v: reply %s", inline, got)
 					}
 				}
+				// The second request, if it was read before the close,
+				// closes again (its result fits in the channel); if not,
+				// it was dropped.
 				waitEnded(t, s)
-				if !inline {
-					<-closed
-				}
 			}
 		})
 	}
