@@ -37,7 +37,7 @@ func (s *Session) accept(in *incoming, size int) bool {
 			break
 		}
 		if s.awaiting.Load() > 0 {
-			if work := s.acct.work(); work <= 0 || work+int64(size) <= s.acct.limit {
+			if s.acct.fits(int64(size)) {
 				break // past MaxQueued, within the bytes
 			}
 			s.sched.mu.Unlock()

@@ -143,7 +143,7 @@ type account struct {
 	// session's count of calls waiting for the peer; the wake-up of a
 	// Read waiting for room.
 	gated    bool
-	awaiting *awaitingCounter
+	awaiting *atomic.Int32
 	// framing is the part of held that is bytes read and not yet cut
 	// into messages (a Gate's); owned by the session's reader.
 	framing int64
@@ -177,17 +177,17 @@ func (a *account) give(n int64) {
 //
 // Called by the session's reader only (it reads framing).
 func (a *account) room(n int64) bool {
-	held := a.held.Load()
-	work := held - a.framing
-	if work <= 0 {
-		return true
-	}
-	if work+n > a.limit {
+	if !a.fits(n) {
 		return false
 	}
-	return a.gated || a.budget.room(held) >= n
+	held := a.held.Load()
+	return held-a.framing <= 0 || a.gated || a.budget.room(held) >= n
 }
 
-// work returns the bytes held by requests (not by messages still being
-// cut); called by the session's reader only.
-func (a *account) work() int64 { return a.held.Load() - a.framing }
+// fits reports whether n more bytes of requests stay within the
+// session's own limit: they do when it holds no request. Called by the
+// session's reader only (it reads framing).
+func (a *account) fits(n int64) bool {
+	work := a.held.Load() - a.framing
+	return work <= 0 || work+n <= a.limit
+}

@@ -266,8 +266,9 @@ func (s *Session) teardown(cause error) {
 		}
 	}
 	s.sched.mu.Unlock()
-	s.acct.give(s.acct.framing)
-	s.acct.framing = 0
+	if s.gate != nil {
+		s.gate.settle(0)
+	}
 	s.log.Debug("session ended", zap.Error(s.Err()))
 	s.runAfterClose()
 	close(s.done)

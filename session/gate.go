@@ -4,7 +4,6 @@ import (
 	"io"
 	"net"
 	"sync"
-	"sync/atomic"
 )
 
 // Gate is a connection whose reads are charged to a session's incoming
@@ -159,7 +158,3 @@ func (a *account) signal() {
 }
 
 var _ io.ReadWriteCloser = (*Gate)(nil)
-
-// awaitingCounter is what a gated account reads to know whether the
-// session waits for the peer.
-type awaitingCounter = atomic.Int32

@@ -184,13 +184,20 @@ func (w *writer) holdExpired() {
 		return
 	}
 	w.holdArmed = false
-	if w.err == nil && !w.flushing && len(w.queue) > 0 {
-		w.flushing = true
-		w.flushAsyncLocked()
-	} else {
-		w.mu.Unlock()
-	}
+	w.flushQueuedLocked()
 	w.hooks.burstTimeout()
+}
+
+// flushQueuedLocked starts writing what is queued on a goroutine of its
+// own, unless nothing is, someone is writing already or the writer has
+// failed. Called with mu held; returns with mu released.
+func (w *writer) flushQueuedLocked() {
+	if w.err != nil || w.flushing || len(w.queue) == 0 {
+		w.mu.Unlock()
+		return
+	}
+	w.flushing = true
+	w.flushAsyncLocked()
 }
 
 // flushAsyncLocked writes the queue on a goroutine of its own. Called
@@ -227,12 +234,7 @@ func (w *writer) uncork() {
 		w.holdArmed = false
 		w.hold.Stop()
 	}
-	if w.flushing || len(w.queue) == 0 || w.err != nil {
-		w.mu.Unlock()
-		return
-	}
-	w.flushing = true
-	w.flushAsyncLocked()
+	w.flushQueuedLocked()
 }
 
 // flushLocked writes until the queue is empty. Called with mu held and
@@ -380,8 +382,7 @@ func (w *writer) flushWait(ctx context.Context) error {
 		if !w.flushing && len(w.queue) > 0 {
 			// Held by a cork: nothing more will join the burst.
 			w.corked = false
-			w.flushing = true
-			w.flushAsyncLocked()
+			w.flushQueuedLocked()
 			w.mu.Lock()
 			continue
 		}
