@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -16,8 +17,8 @@ import (
 	"github.com/gorpcx/gorpcx/transport"
 )
 
-// DefaultMaxSessions is the default limit of sessions a Server holds at
-// once (ElectrumX's default).
+// DefaultMaxSessions is the default limit of connections a Server holds
+// at once (ElectrumX's default).
 const DefaultMaxSessions = 1000
 
 // DefaultMaxIncomingBytes is the default bound of the bytes of incoming
@@ -30,19 +31,18 @@ const DefaultMaxIncomingBytes = 512 << 20
 // connection when Server.HandshakeTimeout is zero.
 const DefaultHandshakeTimeout = 10 * time.Second
 
-// ErrServerClosed is returned by Listen on a server that was closed.
+// ErrServerClosed is returned by Listen and Serve on a server that was
+// closed.
 var ErrServerClosed = errors.New("server: closed")
 
 // ErrListening is returned by Listen on a server that is already
 // listening.
 var ErrListening = errors.New("server: already listening")
 
-// Server accepts connections and runs a session for each (aiorpcX's
-// Server). Set its fields, then call Listen; it does not listen before.
-// Fields must not be changed after Listen. The zero Server serves on a
-// free port of 127.0.0.1, newline framing, JSON-RPC 2.0, and answers
-// every request with "method not found" until given a Handler.
-type Server struct {
+// Endpoint is one address a Server listens on, with its own TLS,
+// socket and framing settings; every endpoint shares the server's
+// handlers, limits, peer groups and shutdown.
+type Endpoint struct {
 	// Network is "tcp" (the default), "tcp4", "tcp6" or "unix";
 	// Address is the host and port ("127.0.0.1:0" by default; port 0
 	// picks a free one) or the socket path.
@@ -52,6 +52,36 @@ type Server struct {
 	// not 0, is the permission of a Unix socket file.
 	TLS      *tls.Config
 	UnixMode os.FileMode
+	// Framer cuts the endpoint's connections into messages (the
+	// server's Framer when nil).
+	Framer framing.Framer
+}
+
+// Server accepts connections and runs a session for each (aiorpcX's
+// Server). Set its fields, then call Listen or Serve; it does not
+// listen before. Fields must not be changed after that. The zero Server
+// serves on a free port of 127.0.0.1, newline framing, JSON-RPC 2.0,
+// and answers every request with "method not found" until given a
+// Handler.
+//
+// A Server counts connections from the moment it accepts them (a TLS
+// handshake and a NewSession hook included) against MaxSessions and the
+// per-peer limits of Peers, across all its endpoints together.
+type Server struct {
+	// Network is "tcp" (the default), "tcp4", "tcp6" or "unix";
+	// Address is the host and port ("127.0.0.1:0" by default; port 0
+	// picks a free one) or the socket path. They, TLS and UnixMode make
+	// the one endpoint Listen listens on when Endpoints is empty.
+	Network string
+	Address string
+	// TLS, if not nil, serves TLS with this configuration. UnixMode, if
+	// not 0, is the permission of a Unix socket file.
+	TLS      *tls.Config
+	UnixMode os.FileMode
+	// Endpoints, if not empty, are the addresses Listen listens on,
+	// instead of Network and Address: TCP, TLS and Unix sockets at once,
+	// served by the same handlers under the same limits.
+	Endpoints []Endpoint
 	// HandshakeTimeout bounds an accepted connection's TLS handshake (10 s
 	// when zero).
 	HandshakeTimeout time.Duration
@@ -66,12 +96,24 @@ type Server struct {
 	// the TLS handshake), with its details and a copy of Options to
 	// adjust: a Handler of its own for this peer, per-peer cost hooks,
 	// and so on. An error refuses the connection: it is closed and the
-	// error logged.
+	// error logged. While it runs the connection counts against the
+	// limits, and it may be evicted.
 	NewSession func(conn *transport.Conn, opts *session.Options) error
-	// MaxSessions limits the sessions held at once (DefaultMaxSessions
-	// when zero, no limit when negative). At the limit, new connections
-	// are closed at once, and accepted again once sessions have ended.
+	// MaxSessions limits the connections held at once, counted from
+	// accept (DefaultMaxSessions when zero, no limit when negative). What
+	// happens to a new connection at the limit is AtLimit's choice: by
+	// default (Shed) the least useful connection held is closed to make
+	// room: one that has never completed a message (the oldest first),
+	// else the one idle the longest, else, between two idle within a
+	// second of each other, the one with the higher cost. Its session
+	// ends with ErrEvicted.
 	MaxSessions int
+	// AtLimit chooses between shedding (the default) and pausing at
+	// MaxSessions.
+	AtLimit AtLimit
+	// Peers sets the per-peer limits and shared cost; its zero value
+	// is the defaults (see PeerGroups).
+	Peers PeerGroups
 	// MaxIncomingBytes bounds the bytes of incoming work all sessions
 	// hold together: requests read and not yet answered, and messages
 	// still arriving (DefaultMaxIncomingBytes when zero, no limit when
@@ -81,87 +123,197 @@ type Server struct {
 	// answered.
 	MaxIncomingBytes int64
 	// Logger receives the server's logs, and the sessions' unless
-	// Options.Logger is set (no-op when nil).
+	// Options.Logger is set (no-op when nil). Lines a peer can trigger
+	// (refusals, evictions, failed handshakes) are rate-limited.
 	Logger *zap.Logger
 
-	budget *session.Budget
-
-	mu       sync.Mutex
-	ln       *transport.Listener
-	closed   bool
-	sessions map[*session.Session]struct{}
-	accepted chan struct{} // closed when the accept loop has ended
-	wg       sync.WaitGroup
+	initOnce sync.Once
+	initErr  error
+	budget   *session.Budget
+	groups   *groups
 	log      *zap.Logger
+	warns    warnLimiter
+
+	// mu guards what follows. Lock order: Server.mu, then the groups'
+	// mutex, then a session's own locks.
+	mu        sync.Mutex
+	listening bool
+	closed    bool
+	listeners []net.Listener
+	conns     connList
+	live      int           // connections held, not counting those evicted
+	resume    chan struct{} // closed when a paused server may accept again
+	quit      chan struct{} // closed by Close
+	loops     sync.WaitGroup
+	wg        sync.WaitGroup
+
+	accepted atomic.Uint64
+	evicted  atomic.Uint64
+	pauses   atomic.Uint64
+	refused  struct {
+		perIP, perSubnet, hook, handshake atomic.Uint64
+	}
 }
 
-// Listen starts listening and accepting connections in the background.
-// It returns once the listener is up ([Server.Addr] then gives the bound
-// address), ErrListening if already listening, ErrServerClosed after
-// Close, or the listen error. ctx bounds the set-up only.
+// init sets up what every way of serving needs, once.
+func (s *Server) init() error {
+	s.initOnce.Do(func() {
+		if err := s.Peers.validate(); err != nil {
+			s.initErr = err
+			return
+		}
+		s.log = s.Logger
+		if s.log == nil {
+			s.log = zap.NewNop()
+		}
+		limit := s.MaxIncomingBytes
+		switch {
+		case limit == 0:
+			limit = DefaultMaxIncomingBytes
+		case limit < 0:
+			limit = 0
+		}
+		s.budget = session.NewBudget(limit)
+		max := s.maxSessions()
+		if max > 1<<20 {
+			max = 1 << 20
+		}
+		s.groups = newGroups(s.Peers, max)
+		s.quit = make(chan struct{})
+	})
+	return s.initErr
+}
+
+// endpoints returns what Listen listens on.
+func (s *Server) endpoints() []Endpoint {
+	if len(s.Endpoints) > 0 {
+		return s.Endpoints
+	}
+	return []Endpoint{{Network: s.Network, Address: s.Address, TLS: s.TLS, UnixMode: s.UnixMode}}
+}
+
+// Listen starts listening on every endpoint and accepting connections
+// in the background. It returns once every listener is up
+// ([Server.Addrs] then gives the bound addresses); if one fails, those
+// already up are closed and its error is returned. It returns
+// ErrListening if already listening, ErrServerClosed after Close, and
+// the error of an invalid Peers setting. ctx bounds the set-up only.
 func (s *Server) Listen(ctx context.Context) error {
+	if err := s.init(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case s.closed:
 		return ErrServerClosed
-	case s.ln != nil:
+	case s.listening:
 		return ErrListening
 	}
-	network, address := s.Network, s.Address
-	if network == "" {
-		network = "tcp"
+	eps := s.endpoints()
+	lns := make([]*transport.Listener, 0, len(eps))
+	for _, ep := range eps {
+		network, address := ep.Network, ep.Address
+		if network == "" {
+			network = "tcp"
+		}
+		if address == "" && network != "unix" {
+			address = "127.0.0.1:0"
+		}
+		lc := transport.ListenConfig{TLS: ep.TLS, UnixMode: ep.UnixMode}
+		ln, err := lc.Listen(ctx, network, address)
+		if err != nil {
+			for _, l := range lns {
+				_ = l.Close()
+			}
+			return err
+		}
+		lns = append(lns, ln)
 	}
-	if address == "" && network != "unix" {
-		address = "127.0.0.1:0"
+	s.listening = true
+	for i, ln := range lns {
+		ep := eps[i]
+		s.listeners = append(s.listeners, ln)
+		s.log.Info("listening", zap.String("network", ln.Addr().Network()), zap.Stringer("address", ln.Addr()))
+		s.loops.Add(1)
+		go func() {
+			defer s.loops.Done()
+			s.acceptLoop(ln, &ep)
+		}()
 	}
-	lc := transport.ListenConfig{TLS: s.TLS, UnixMode: s.UnixMode}
-	ln, err := lc.Listen(ctx, network, address)
-	if err != nil {
-		return err
-	}
-	s.log = s.Logger
-	if s.log == nil {
-		s.log = zap.NewNop()
-	}
-	s.ln = ln
-	limit := s.MaxIncomingBytes
-	switch {
-	case limit == 0:
-		limit = DefaultMaxIncomingBytes
-	case limit < 0:
-		limit = 0
-	}
-	s.budget = session.NewBudget(limit)
-	s.sessions = make(map[*session.Session]struct{})
-	s.accepted = make(chan struct{})
-	s.log.Info("listening", zap.String("network", network), zap.Stringer("address", ln.Addr()))
-	go s.acceptLoop(ln)
 	return nil
 }
 
-// Addr returns the address the server listens on, or nil when it is not
-// listening.
+// Serve accepts connections on ln and serves them until the server is
+// closed, then returns ErrServerClosed; it returns ln's Accept error if
+// ln fails otherwise (after closing ln). Connections are served as on
+// the server's own endpoint (Framer, TLS if ln is a transport.Listener
+// with TLS), under the same limits as every other listener of the
+// server. Serve may be called several times, with several listeners,
+// with or without Listen; Close closes ln.
+func (s *Server) Serve(ln net.Listener) error {
+	if err := s.init(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.listeners = append(s.listeners, ln)
+	s.loops.Add(1)
+	s.mu.Unlock()
+	defer s.loops.Done()
+	s.acceptLoop(ln, &Endpoint{})
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return ErrServerClosed
+	}
+	return ln.Close()
+}
+
+// Addr returns the address of the server's first listener, or nil when
+// it is not listening.
 func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ln == nil || s.closed {
+	if len(s.listeners) == 0 || s.closed {
 		return nil
 	}
-	return s.ln.Addr()
+	return s.listeners[0].Addr()
 }
 
-// Listener returns the listener while the server listens, else nil.
+// Addrs returns the addresses of every listener, in the order of
+// Endpoints (then those given to Serve), or nil when it is not
+// listening.
+func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	out := make([]net.Addr, 0, len(s.listeners))
+	for _, ln := range s.listeners {
+		out = append(out, ln.Addr())
+	}
+	return out
+}
+
+// Listener returns the first listener while the server listens, else
+// nil.
 func (s *Server) Listener() net.Listener {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ln == nil || s.closed {
+	if len(s.listeners) == 0 || s.closed {
 		return nil
 	}
-	return s.ln
+	return s.listeners[0]
 }
 
-// Close stops listening; live sessions go on. It returns the listener's
+// Close stops listening on every listener and returns once no accept
+// loop runs; live sessions go on. It returns the first listener's
 // close error, if any.
 func (s *Server) Close() error {
 	s.mu.Lock()
@@ -170,19 +322,25 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
-	ln := s.ln
-	s.mu.Unlock()
-	if ln == nil {
-		return nil
+	if s.quit != nil {
+		close(s.quit)
 	}
-	err := ln.Close()
-	<-s.accepted
+	lns := s.listeners
+	s.mu.Unlock()
+	var err error
+	for _, ln := range lns {
+		if e := ln.Close(); e != nil && err == nil && !errors.Is(e, net.ErrClosed) {
+			err = e
+		}
+	}
+	s.loops.Wait()
 	return err
 }
 
 // Shutdown stops listening and closes every session gracefully: each
 // stops taking requests, and those already read are answered until ctx
-// ends; then the rest are aborted. It returns nil when every session
+// ends; then the rest are aborted. Connections that have no session yet
+// (in their handshake) are closed. It returns nil when every session
 // has ended, or ctx.Err() once ctx has ended, without waiting for
 // handlers that ignore their context (the sessions log them; Wait
 // waits for them).
@@ -191,7 +349,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	var firstErr error
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, sess := range s.Sessions() {
+	s.mu.Lock()
+	conns := make([]*connection, 0, s.conns.len)
+	for c := s.conns.head; c != nil; c = c.next {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		sess := c.sess.Load()
+		if sess == nil {
+			_ = c.conn.Close()
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -221,42 +390,57 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // IncomingBytes returns the bytes of incoming work the server's
 // sessions hold now (see MaxIncomingBytes).
 func (s *Server) IncomingBytes() int64 {
-	s.mu.Lock()
-	b := s.budget
-	s.mu.Unlock()
-	return b.Held()
+	if s.init() != nil {
+		return 0
+	}
+	return s.budget.Held()
 }
 
-// Wait blocks until the server has stopped listening and every session
-// it started has ended (aiorpcX's wait_closed). It returns at once for
-// a server that never listened.
+// Wait blocks until the server has stopped accepting and every
+// connection it accepted has ended (aiorpcX's wait_closed). It returns
+// at once for a server that never served.
 func (s *Server) Wait() {
 	s.mu.Lock()
-	accepted := s.accepted
+	serving := s.listening || len(s.listeners) > 0
+	closed := s.closed
 	s.mu.Unlock()
-	if accepted == nil {
+	if !serving && !closed {
 		return
 	}
-	<-accepted
+	s.loops.Wait()
 	s.wg.Wait()
 }
 
 // Sessions returns the sessions alive now, in no particular order.
+// Connections still in their handshake have none yet.
 func (s *Server) Sessions() []*session.Session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]*session.Session, 0, len(s.sessions))
-	for sess := range s.sessions {
-		out = append(out, sess)
+	out := make([]*session.Session, 0, s.conns.len)
+	for c := s.conns.head; c != nil; c = c.next {
+		if sess := c.sess.Load(); sess != nil {
+			out = append(out, sess)
+		}
 	}
 	return out
 }
 
-// SessionCount returns the number of sessions alive now.
+// SessionCount returns the number of connections held now, counted
+// from accept (the number MaxSessions limits).
 func (s *Server) SessionCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.sessions)
+	return s.live
+}
+
+// Groups returns every peer group the server tracks now: those with
+// connections, and those that only retain cost. IP groups come first,
+// then subnets, each in address order.
+func (s *Server) Groups() []GroupStats {
+	if s.init() != nil {
+		return nil
+	}
+	return s.groups.snapshot()
 }
 
 func (s *Server) maxSessions() int {
@@ -267,125 +451,4 @@ func (s *Server) maxSessions() int {
 		return int(^uint(0) >> 1)
 	}
 	return s.MaxSessions
-}
-
-// acceptLoop accepts until the listener is closed. Temporary errors
-// (such as running out of file descriptors) back off from 5 ms up to
-// 1 s and retry.
-func (s *Server) acceptLoop(ln *transport.Listener) {
-	defer close(s.accepted)
-	var delay time.Duration
-	for {
-		conn, err := ln.AcceptConn()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			if delay == 0 {
-				delay = 5 * time.Millisecond
-			} else {
-				delay = min(2*delay, time.Second)
-			}
-			s.log.Warn("accept failed; retrying", zap.Error(err), zap.Duration("in", delay))
-			time.Sleep(delay)
-			continue
-		}
-		delay = 0
-		s.mu.Lock()
-		full := len(s.sessions) >= s.maxSessions()
-		if !full {
-			s.wg.Add(1)
-		}
-		s.mu.Unlock()
-		if full {
-			s.log.Warn("refusing connection: session limit reached",
-				zap.Stringer("remote", conn.RemoteAddr()), zap.Int("limit", s.maxSessions()))
-			conn.Close()
-			continue
-		}
-		if s.TLS != nil || s.NewSession != nil {
-			// A handshake or the user's hook must not hold up the next
-			// Accept.
-			go s.start(conn)
-			continue
-		}
-		// Starting a session does not block: do it here rather than on a
-		// goroutine of its own, whose stack would be allocated and freed
-		// for every connection.
-		s.start(conn)
-	}
-}
-
-// start shakes hands (TLS), asks NewSession and starts the session of
-// one accepted connection. It runs on the accept loop, or on a goroutine
-// of its own when there is a TLS handshake or a NewSession hook to wait
-// for.
-func (s *Server) start(conn *transport.Conn) {
-	peer := conn.RemoteAddress().String()
-	if conn.RemoteAddress().IsZero() {
-		peer = conn.RemoteAddr().String()
-	}
-	if s.TLS != nil {
-		timeout := s.HandshakeTimeout
-		if timeout <= 0 {
-			timeout = DefaultHandshakeTimeout
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		err := conn.Handshake(ctx)
-		cancel()
-		if err != nil {
-			s.log.Info("TLS handshake failed", zap.String("peer", peer), zap.Error(err))
-			conn.Close()
-			s.wg.Done()
-			return
-		}
-	}
-	opts := s.Options
-	opts.Side = session.Server
-	opts.Peer = peer
-	if opts.Logger == nil {
-		opts.Logger = s.Logger
-	}
-	if s.NewSession != nil {
-		if err := s.NewSession(conn, &opts); err != nil {
-			s.log.Info("connection refused by NewSession", zap.String("peer", peer), zap.Error(err))
-			conn.Close()
-			s.wg.Done()
-			return
-		}
-	}
-	framer := s.Framer
-	if framer == nil {
-		framer = framing.Newline{}
-	}
-	// The session is registered before it can end: OnClose takes it out.
-	var sess *session.Session
-	ready := make(chan struct{})
-	userOnClose := opts.OnClose
-	opts.OnClose = func(err error) {
-		<-ready
-		s.mu.Lock()
-		delete(s.sessions, sess)
-		s.mu.Unlock()
-		if userOnClose != nil {
-			userOnClose(err)
-		}
-		s.wg.Done()
-	}
-	s.mu.Lock()
-	if s.closed {
-		// Closed while this connection shook hands: it was never served.
-		s.mu.Unlock()
-		conn.Close()
-		s.wg.Done()
-		return
-	}
-	gate := s.budget.Gate(conn)
-	opts.Gate = gate
-	opts.Budget = s.budget
-	sess = session.New(framing.NewStream(framer, gate), &opts)
-	s.sessions[sess] = struct{}{}
-	s.mu.Unlock()
-	close(ready)
-	s.log.Debug("session started", zap.String("session", sess.Name()), zap.String("peer", peer))
 }

@@ -176,8 +176,43 @@ func TestNewSessionRefuses(t *testing.T) {
 	}
 }
 
-func TestMaxSessions(t *testing.T) {
+// At MaxSessions a new connection is admitted and the least useful one
+// held (here the one that never sent a message) is evicted.
+func TestMaxSessionsShedsLeastUseful(t *testing.T) {
 	srv := start(t, &Server{MaxSessions: 2, Options: session.Options{Handler: hello}})
+	addr := srv.Addr().String()
+	silent, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	waitFor(t, "the silent connection to count", func() bool { return srv.SessionCount() == 1 })
+	b := dial(t, nil, "tcp", addr)
+	if err := b.Call(context.Background(), "x", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, nil, "tcp", addr)
+	if err := c.Call(context.Background(), "x", nil, nil); err != nil {
+		t.Fatalf("third connection: %v", err)
+	}
+	// The silent one was closed to make room.
+	silent.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := silent.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("silent connection read %d bytes, want it closed", n)
+	}
+	if err := b.Call(context.Background(), "x", nil, nil); err != nil {
+		t.Errorf("the talking session was evicted: %v", err)
+	}
+	st := srv.Stats()
+	if st.Evicted != 1 || st.Connections != 2 || st.Accepted != 3 {
+		t.Errorf("stats %+v, want 1 evicted, 2 connections, 3 accepted", st)
+	}
+}
+
+// With AtLimit Pause the server stops accepting at MaxSessions and
+// accepts again once the count has fallen to 95 % of it.
+func TestMaxSessionsPause(t *testing.T) {
+	srv := start(t, &Server{MaxSessions: 2, AtLimit: Pause, Options: session.Options{Handler: hello}})
 	addr := srv.Addr().String()
 	a := dial(t, nil, "tcp", addr)
 	b := dial(t, nil, "tcp", addr)
@@ -186,18 +221,24 @@ func TestMaxSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The third is closed at once.
+	// The third waits in the backlog: connected, not served.
 	c := dial(t, nil, "tcp", addr)
-	var ce *session.ConnectionError
-	if err := c.Call(context.Background(), "x", nil, nil); !errors.As(err, &ce) {
-		t.Fatalf("third session: %v", err)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	err := c.Call(ctx, "x", nil, nil)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("third session while paused: %v, want no answer", err)
 	}
-	// Below the limit again, connections are accepted.
+	if got := srv.Stats().Pauses; got != 1 {
+		t.Errorf("Pauses = %d, want 1", got)
+	}
+	// Below the limit again, it is accepted and served.
 	a.Close()
-	waitFor(t, "a session to end", func() bool { return srv.SessionCount() == 1 })
-	d := dial(t, nil, "tcp", addr)
-	if err := d.Call(context.Background(), "x", nil, nil); err != nil {
+	if err := c.Call(context.Background(), "x", nil, nil); err != nil {
 		t.Errorf("after a session ended: %v", err)
+	}
+	if err := b.Call(context.Background(), "x", nil, nil); err != nil {
+		t.Errorf("b: %v", err)
 	}
 }
 

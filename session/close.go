@@ -129,6 +129,18 @@ func (s *Session) Abort() {
 	<-s.done
 }
 
+// AbortWith closes the session at once, as Abort does, with cause as
+// the reason Wait and Err return (unless the session was already
+// ending, when the first cause stays). Unlike Abort it does not wait
+// for the session to end: Done tells when it has. A server uses it to
+// evict a connection with a cause of its own; cause must not be nil.
+func (s *Session) AbortWith(cause error) {
+	if cause == nil {
+		cause = ErrClosed
+	}
+	s.abort(cause)
+}
+
 // Close closes the session gracefully with the CloseTimeout option
 // (30 s by default) as its deadline; see [Session.Shutdown]. It returns
 // nil, or the deadline's error if it passed.

@@ -76,6 +76,21 @@ func (s *Session) Stats() Stats {
 	return st
 }
 
+// Cost returns the peer's current resource cost, decayed to now, as
+// Stats does, taking only the cost's own lock: a server may call it for
+// many sessions from inside a cost hook (Cost.Extra).
+func (s *Session) Cost() float64 { return s.cost.value() }
+
+// Recalculate recomputes the session's throttling from its cost now,
+// with Cost.Extra (aiorpcX's recalc_concurrency). A session does so by
+// itself when its own cost has moved by 100; a server whose sessions
+// share a cost calls it when the shared part may have moved. It does
+// nothing when the cost is switched off.
+func (s *Session) Recalculate() {
+	s.cost.mu.Lock()
+	s.cost.recalcLocked()
+}
+
 // since returns the time since the session started: one reading of the
 // monotonic clock, where time.Now reads the wall clock too.
 func (s *Session) since() time.Duration { return time.Since(s.start) }

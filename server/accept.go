@@ -1,0 +1,211 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gorpcx/gorpcx/framing"
+	"github.com/gorpcx/gorpcx/session"
+	"github.com/gorpcx/gorpcx/transport"
+)
+
+// acceptLoop accepts on ln until it is closed. Temporary errors (such
+// as running out of file descriptors) back off from 5 ms up to 1 s and
+// retry.
+func (s *Server) acceptLoop(ln net.Listener, ep *Endpoint) {
+	tln, _ := ln.(*transport.Listener)
+	var delay time.Duration
+	for {
+		if !s.waitForRoom() {
+			return
+		}
+		var conn net.Conn
+		var err error
+		if tln != nil {
+			var tc *transport.Conn
+			tc, err = tln.AcceptConn()
+			if err == nil {
+				conn = tc
+			}
+		} else {
+			var raw net.Conn
+			raw, err = ln.Accept()
+			if err == nil {
+				conn = transport.NewConn(raw)
+			}
+		}
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			select {
+			case <-s.quit:
+				return
+			default:
+			}
+			if delay == 0 {
+				delay = 5 * time.Millisecond
+			} else {
+				delay = min(2*delay, time.Second)
+			}
+			s.log.Warn("accept failed; retrying", zap.Error(err), zap.Duration("in", delay))
+			select {
+			case <-time.After(delay):
+			case <-s.quit:
+				return
+			}
+			continue
+		}
+		delay = 0
+		c, ok := s.admit(conn, peerAddr(conn))
+		if !ok {
+			continue
+		}
+		if s.needsHandshake(conn) || s.NewSession != nil {
+			// A handshake or the user's hook must not hold up the next
+			// Accept.
+			go s.start(c, ep)
+			continue
+		}
+		// Starting a session does not block: do it here rather than on a
+		// goroutine of its own, whose stack would be allocated and freed
+		// for every connection.
+		s.start(c, ep)
+	}
+}
+
+// needsHandshake reports whether conn has a TLS handshake to run.
+func (s *Server) needsHandshake(conn net.Conn) bool {
+	tc, ok := conn.(*transport.Conn)
+	if !ok {
+		return false
+	}
+	_, isTLS := tc.TLSState()
+	return isTLS
+}
+
+// peerAddr returns the IP address of conn's peer, or the invalid Addr
+// when it has none (a Unix socket).
+func peerAddr(conn net.Conn) netip.Addr {
+	if a, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+		return a.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+// peerName is how the session and the logs name conn's peer.
+func peerName(conn net.Conn) string {
+	if tc, ok := conn.(*transport.Conn); ok && !tc.RemoteAddress().IsZero() {
+		return tc.RemoteAddress().String()
+	}
+	if a := conn.RemoteAddr(); a != nil && a.String() != "" {
+		return a.String()
+	}
+	return conn.LocalAddr().String()
+}
+
+// fail ends a connection that never got a session.
+func (s *Server) fail(c *connection) {
+	_ = c.conn.Close()
+	s.release(c, 0, 0)
+}
+
+// start shakes hands (TLS), asks NewSession and starts the session of
+// one accepted connection. It runs on the accept loop, or on a goroutine
+// of its own when there is a TLS handshake or a NewSession hook to wait
+// for.
+func (s *Server) start(c *connection, ep *Endpoint) {
+	conn := c.conn
+	tc, _ := conn.(*transport.Conn)
+	if s.needsHandshake(conn) {
+		timeout := s.HandshakeTimeout
+		if timeout <= 0 {
+			timeout = DefaultHandshakeTimeout
+		}
+		ctx, cancel := context.WithDeadline(context.Background(), c.accepted.Add(timeout))
+		err := tc.Handshake(ctx)
+		cancel()
+		if err != nil {
+			s.refused.handshake.Add(1)
+			s.limitedInfo("TLS handshake failed", zap.String("peer", peerName(conn)), zap.Error(err))
+			s.fail(c)
+			return
+		}
+	}
+	peer := peerName(conn)
+	opts := s.Options
+	opts.Side = session.Server
+	opts.Peer = peer
+	if opts.Logger == nil {
+		opts.Logger = s.Logger
+	}
+	if s.NewSession != nil {
+		if err := s.NewSession(tc, &opts); err != nil {
+			s.refused.hook.Add(1)
+			s.limitedInfo("connection refused by NewSession", zap.String("peer", peer), zap.Error(err))
+			s.fail(c)
+			return
+		}
+	}
+	if c.ip != nil && !s.groups.cfg.NoSharedCost {
+		cost := session.DefaultCost()
+		if opts.Cost != nil {
+			cost = *opts.Cost
+		}
+		userExtra := cost.Extra
+		cost.Extra = func() float64 {
+			e := s.groups.extra(c)
+			if userExtra != nil {
+				e += userExtra()
+			}
+			return e
+		}
+		opts.Cost = &cost
+	}
+	decay := session.DefaultCost().DecayPerSecond
+	if opts.Cost != nil {
+		decay = opts.Cost.DecayPerSecond
+	}
+	framer := ep.Framer
+	if framer == nil {
+		framer = s.Framer
+	}
+	if framer == nil {
+		framer = framing.Newline{}
+	}
+	userOnClose := opts.OnClose
+	var sess *session.Session
+	ready := make(chan struct{})
+	opts.OnClose = func(err error) {
+		<-ready
+		if userOnClose != nil {
+			userOnClose(err)
+		}
+		s.release(c, sess.Cost(), decay)
+	}
+	s.mu.Lock()
+	if s.closed || c.evicted {
+		// Closed, or evicted, while this connection shook hands or
+		// NewSession ran: it was never served.
+		s.mu.Unlock()
+		s.fail(c)
+		return
+	}
+	gate := s.budget.Gate(conn)
+	opts.Gate = gate
+	opts.Budget = s.budget
+	sess = session.New(framing.NewStream(framer, gate), &opts)
+	c.sess.Store(sess)
+	s.mu.Unlock()
+	close(ready)
+	if c.ip != nil && !s.groups.cfg.NoSharedCost {
+		// What the peer's groups hold weighs from the start.
+		sess.Recalculate()
+	}
+	s.log.Debug("session started", zap.String("session", sess.Name()), zap.String("peer", peer))
+}

@@ -1,0 +1,280 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gorpcx/gorpcx/session"
+)
+
+// ErrEvicted is the cause a session ends with (session.Session.Err)
+// when the server closed it to make room for a new connection at
+// MaxSessions: it was the least useful connection held.
+var ErrEvicted = errors.New("server: connection evicted to make room at the session limit")
+
+// AtLimit is what a Server does with a new connection when it already
+// holds MaxSessions.
+type AtLimit int
+
+const (
+	// Shed admits the new connection and closes the least useful one
+	// held (the default): see [Server.MaxSessions] for the order. A
+	// flood of silent or slow connections then churns among itself
+	// while clients that talk are served.
+	Shed AtLimit = iota
+	// Pause stops accepting at the limit and accepts again once the
+	// count has fallen to 95 % of it (ElectrumX's way): new connections
+	// wait in the listen backlog of the operating system meanwhile.
+	Pause
+)
+
+// String returns "shed" or "pause".
+func (a AtLimit) String() string {
+	switch a {
+	case Shed:
+		return "shed"
+	case Pause:
+		return "pause"
+	}
+	return "AtLimit(" + strconv.Itoa(int(a)) + ")"
+}
+
+// connection is one accepted connection, from accept to its end: while
+// its TLS handshake, PROXY header or NewSession hook runs (sess nil),
+// and while its session runs.
+type connection struct {
+	conn     net.Conn
+	accepted time.Time
+	peer     netip.Addr // the real client's address; invalid for Unix sockets
+	sess     atomic.Pointer[session.Session]
+	// Guarded by Server.mu:
+	prev, next *connection // in Server.conns, in the order of accept
+	evicted    bool        // closed to make room; no longer counted
+	// Set by groups.join, then read-only; guarded by the groups' mutex
+	// where it is the group's:
+	ip, subnet *group
+}
+
+// cost returns the session's cost, or 0 before it has one.
+func (c *connection) cost() float64 {
+	if s := c.sess.Load(); s != nil {
+		return s.Cost()
+	}
+	return 0
+}
+
+// close ends the connection with cause: its session is aborted, or,
+// before it has one, its socket is closed (which ends its handshake).
+func (c *connection) close(cause error) {
+	if s := c.sess.Load(); s != nil {
+		s.AbortWith(cause)
+		return
+	}
+	_ = c.conn.Close()
+}
+
+// usefulness ranks a connection for shedding: the lower, the sooner it
+// is closed.
+type usefulness struct {
+	talked bool          // completed at least one message
+	idle   time.Duration // since its last message, or since accept
+	cost   float64
+}
+
+// less reports whether a is less useful than b: a connection that has
+// never completed a message before one that has, then the one idle the
+// longest, then, for two idle within a second of each other, the one
+// with the higher cost.
+func (a usefulness) less(b usefulness) bool {
+	if a.talked != b.talked {
+		return !a.talked
+	}
+	if d := a.idle - b.idle; d > time.Second || d < -time.Second {
+		return d > 0
+	}
+	return a.cost > b.cost
+}
+
+func (c *connection) usefulness(now time.Time) usefulness {
+	s := c.sess.Load()
+	if s == nil {
+		return usefulness{idle: now.Sub(c.accepted)}
+	}
+	st := s.Stats()
+	if st.RecvCount == 0 {
+		return usefulness{idle: now.Sub(c.accepted), cost: st.Cost}
+	}
+	return usefulness{talked: true, idle: now.Sub(st.LastRecv), cost: st.Cost}
+}
+
+// admit registers a connection just accepted, or refuses it (closing
+// it). At MaxSessions in Shed mode it evicts the least useful
+// connection held to make room.
+func (s *Server) admit(conn net.Conn, peer netip.Addr) (*connection, bool) {
+	c := &connection{conn: conn, accepted: time.Now(), peer: peer}
+	switch s.groups.join(c, peer) {
+	case overIP:
+		s.refused.perIP.Add(1)
+		s.warn("refusing connection: per-IP limit reached", zap.String("peer", peer.String()))
+		_ = conn.Close()
+		return nil, false
+	case overSubnet:
+		s.refused.perSubnet.Add(1)
+		s.warn("refusing connection: per-subnet limit reached", zap.String("peer", peer.String()))
+		_ = conn.Close()
+		return nil, false
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.groups.leave(c, 0, 0, c.accepted)
+		_ = conn.Close()
+		return nil, false
+	}
+	var victim *connection
+	if s.live >= s.maxSessions() {
+		victim = s.leastUsefulLocked(c.accepted)
+		if victim != nil {
+			victim.evicted = true
+			s.live--
+		}
+	}
+	s.conns.push(c)
+	s.live++
+	s.wg.Add(1)
+	if s.groups.needsTicker() {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.groups.recalcLoop(s.quit)
+		}()
+	}
+	s.mu.Unlock()
+	s.accepted.Add(1)
+	if victim != nil {
+		s.evicted.Add(1)
+		s.warn("evicting the least useful connection: session limit reached",
+			zap.Stringer("evicted", victim.conn.RemoteAddr()), zap.Int("limit", s.maxSessions()))
+		victim.close(ErrEvicted)
+	}
+	return c, true
+}
+
+// leastUsefulLocked returns the connection to shed, or nil if there is
+// none (every one is already being evicted). The connections are in
+// the order of accept, so the first that has never completed a message
+// is the oldest of them, and the search ends there; only when every
+// connection has talked does it look at them all: O(MaxSessions), and
+// only at the limit.
+func (s *Server) leastUsefulLocked(now time.Time) *connection {
+	var victim *connection
+	var worst usefulness
+	for c := s.conns.head; c != nil; c = c.next {
+		if c.evicted {
+			continue
+		}
+		u := c.usefulness(now)
+		if !u.talked {
+			return c
+		}
+		if victim == nil || u.less(worst) {
+			victim, worst = c, u
+		}
+	}
+	return victim
+}
+
+// connList is a doubly linked list of connections in the order of
+// accept, guarded by Server.mu.
+type connList struct {
+	head, tail *connection
+	len        int
+}
+
+func (l *connList) push(c *connection) {
+	c.prev, c.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = c
+	} else {
+		l.head = c
+	}
+	l.tail = c
+	l.len++
+}
+
+func (l *connList) remove(c *connection) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		l.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		l.tail = c.prev
+	}
+	c.prev, c.next = nil, nil
+	l.len--
+}
+
+// release forgets a connection that has ended; cost and decay are what
+// its session leaves to its groups.
+func (s *Server) release(c *connection, cost, decay float64) {
+	s.mu.Lock()
+	s.conns.remove(c)
+	if !c.evicted {
+		s.live--
+	}
+	if s.resume != nil && s.live <= s.resumeAt() {
+		close(s.resume)
+		s.resume = nil
+	}
+	s.mu.Unlock()
+	s.groups.leave(c, cost, decay, time.Now())
+	s.wg.Done()
+}
+
+// resumeAt is the count at which a paused server accepts again: 95 %
+// of MaxSessions.
+func (s *Server) resumeAt() int {
+	m := s.maxSessions()
+	return m - max(1, m/20)
+}
+
+// waitForRoom blocks a paused accept loop (AtLimit Pause) while the
+// server holds MaxSessions, until the count falls to 95 % of it or the
+// server closes. It reports false once the server is closed.
+func (s *Server) waitForRoom() bool {
+	if s.AtLimit != Pause {
+		return true
+	}
+	for {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return false
+		}
+		if s.live < s.maxSessions() {
+			s.mu.Unlock()
+			return true
+		}
+		if s.resume == nil {
+			s.resume = make(chan struct{})
+			s.pauses.Add(1)
+			s.warn("pausing accepting: session limit reached", zap.Int("limit", s.maxSessions()))
+		}
+		resume, quit := s.resume, s.quit
+		s.mu.Unlock()
+		select {
+		case <-resume:
+		case <-quit:
+			return false
+		}
+	}
+}

@@ -1,0 +1,240 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gorpcx/gorpcx/session"
+)
+
+// dialFrom connects to addr from the loopback address from (any of
+// 127.0.0.0/8 works on Linux).
+func dialFrom(t *testing.T, from, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// echoOK sends a request on c and reports whether an answer came back.
+func echoOK(c net.Conn) bool {
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	defer c.SetDeadline(time.Time{})
+	if _, err := c.Write([]byte(`{"jsonrpc":"2.0","method":"x","id":1}` + "\n")); err != nil {
+		return false
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return err == nil && len(line) > 0
+}
+
+func noExempt() []netip.Prefix { return []netip.Prefix{} }
+
+func TestPerIPLimitRefusesPastIt(t *testing.T) {
+	srv := start(t, &Server{
+		Peers:   PeerGroups{PerIP: 2, Exempt: noExempt()},
+		Options: session.Options{Handler: hello},
+	})
+	addr := srv.Addr().String()
+	a := dialFrom(t, "127.0.0.2", addr)
+	b := dialFrom(t, "127.0.0.2", addr)
+	if !echoOK(a) || !echoOK(b) {
+		t.Fatal("the first two connections of the IP are not served")
+	}
+	c := dialFrom(t, "127.0.0.2", addr)
+	if echoOK(c) {
+		t.Fatal("third connection of one IP served, want it closed")
+	}
+	// Another address is not affected.
+	if d := dialFrom(t, "127.0.0.3", addr); !echoOK(d) {
+		t.Fatal("connection of another IP refused")
+	}
+	if got := srv.Stats().RefusedPerIP; got != 1 {
+		t.Errorf("RefusedPerIP = %d, want 1", got)
+	}
+	want := []GroupStats{
+		{Prefix: netip.MustParsePrefix("127.0.0.2/32"), Connections: 2},
+		{Prefix: netip.MustParsePrefix("127.0.0.3/32"), Connections: 1},
+		{Prefix: netip.MustParsePrefix("127.0.0.0/24"), Subnet: true, Connections: 3},
+	}
+	got := srv.Groups()
+	for i := range got {
+		got[i].Cost, got[i].Retained = 0, 0 // the bytes of the echoes
+	}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
+		t.Errorf("Groups (-want +got):\n%s", diff)
+	}
+	// Below the limit again, the IP is served.
+	a.Close()
+	waitFor(t, "the closed connection to leave its group", func() bool { return srv.Groups()[0].Connections == 1 })
+	if e := dialFrom(t, "127.0.0.2", addr); !echoOK(e) {
+		t.Error("IP refused after going below its limit")
+	}
+}
+
+func TestPerSubnetLimitRefusesPastIt(t *testing.T) {
+	srv := start(t, &Server{
+		Peers:   PeerGroups{PerIP: -1, PerSubnet: 2, Exempt: noExempt()},
+		Options: session.Options{Handler: hello},
+	})
+	addr := srv.Addr().String()
+	if !echoOK(dialFrom(t, "127.0.0.2", addr)) || !echoOK(dialFrom(t, "127.0.0.3", addr)) {
+		t.Fatal("first two connections of the subnet not served")
+	}
+	if echoOK(dialFrom(t, "127.0.0.4", addr)) {
+		t.Fatal("third connection of one /24 served, want it closed")
+	}
+	if !echoOK(dialFrom(t, "127.0.1.4", addr)) {
+		t.Fatal("connection of another /24 refused")
+	}
+	if got := srv.Stats().RefusedPerSubnet; got != 1 {
+		t.Errorf("RefusedPerSubnet = %d, want 1", got)
+	}
+}
+
+// Loopback is exempt by default: a Tor hidden service's clients all
+// come from 127.0.0.1.
+func TestLoopbackExemptByDefault(t *testing.T) {
+	srv := start(t, &Server{Peers: PeerGroups{PerIP: 1}, Options: session.Options{Handler: hello}})
+	addr := srv.Addr().String()
+	for i := range 3 {
+		if !echoOK(dialFrom(t, "127.0.0.1", addr)) {
+			t.Fatalf("connection %d from loopback refused", i)
+		}
+	}
+	if got := srv.Groups(); len(got) != 0 {
+		t.Errorf("exempt peers are in groups: %+v", got)
+	}
+}
+
+func TestInvalidPeerGroupsRefusedAtListen(t *testing.T) {
+	srv := &Server{Peers: PeerGroups{SubnetBitsV4: 33}}
+	if err := srv.Listen(context.Background()); err == nil {
+		srv.Close()
+		t.Fatal("Listen accepted a /33 subnet")
+	}
+}
+
+// The cost of a peer's sessions is shared by its group and retained
+// after they end: reconnecting does not reset the bill, and it weighs
+// on the next session's throttling.
+func TestGroupCostSharedAndRetained(t *testing.T) {
+	cost := session.Cost{SoftLimit: 0, HardLimit: 100_000, DecayPerSecond: 1e-6, ErrorBase: 100, MaxSleep: time.Millisecond}
+	srv := start(t, &Server{
+		Peers:   PeerGroups{Exempt: noExempt()},
+		Options: session.Options{Handler: hello, Cost: &cost},
+	})
+	addr := srv.Addr().String()
+	bad := dialFrom(t, "127.0.0.5", addr)
+	r := bufio.NewReader(bad)
+	for range 20 {
+		bad.Write([]byte("not json\n"))
+		if _, err := r.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var spent float64
+	waitFor(t, "the cost to show in the group", func() bool {
+		g := srv.Groups()
+		if len(g) == 0 {
+			return false
+		}
+		spent = g[0].Cost
+		return spent > 2000
+	})
+	bad.Close()
+	waitFor(t, "the session to leave its group", func() bool {
+		g := srv.Groups()
+		return len(g) == 2 && g[0].Connections == 0
+	})
+	g := srv.Groups()[0]
+	if g.Retained < spent*0.99 || g.Cost != g.Retained {
+		t.Fatalf("group after the session ended: %+v, want about %v retained", g, spent)
+	}
+	// A new session of the same IP starts throttled by what its group
+	// retains: its concurrency target is below the configured 20.
+	good := dialFrom(t, "127.0.0.5", addr)
+	if !echoOK(good) {
+		t.Fatal("new session not served")
+	}
+	sessions := srv.Sessions()
+	if len(sessions) != 1 {
+		t.Fatalf("%d sessions", len(sessions))
+	}
+	st := sessions[0].Stats()
+	if st.Concurrency >= session.DefaultConcurrency || st.Cost > 100 {
+		t.Errorf("new session of the IP: concurrency %d, own cost %v; want throttled by the group's cost alone", st.Concurrency, st.Cost)
+	}
+	// Another IP of the subnet feels half of it.
+	other := dialFrom(t, "127.0.0.6", addr)
+	if !echoOK(other) {
+		t.Fatal("session of another IP not served")
+	}
+	for _, s := range srv.Sessions() {
+		if s == sessions[0] {
+			continue
+		}
+		if c := s.Stats().Concurrency; c >= session.DefaultConcurrency || c <= st.Concurrency {
+			t.Errorf("session of a neighbour: concurrency %d, want between %d and %d", c, st.Concurrency, session.DefaultConcurrency)
+		}
+	}
+}
+
+// Without shared cost each session stands alone.
+func TestNoSharedCost(t *testing.T) {
+	cost := session.Cost{SoftLimit: 0, HardLimit: 100_000, DecayPerSecond: 1e-6, ErrorBase: 100, MaxSleep: time.Millisecond}
+	srv := start(t, &Server{
+		Peers:   PeerGroups{Exempt: noExempt(), NoSharedCost: true},
+		Options: session.Options{Handler: hello, Cost: &cost},
+	})
+	addr := srv.Addr().String()
+	bad := dialFrom(t, "127.0.0.5", addr)
+	r := bufio.NewReader(bad)
+	for range 20 {
+		bad.Write([]byte("not json\n"))
+		if _, err := r.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad.Close()
+	waitFor(t, "the session to end", func() bool { return srv.SessionCount() == 0 })
+	if g := srv.Groups(); len(g) != 0 {
+		t.Errorf("groups retain cost with NoSharedCost: %+v", g)
+	}
+}
+
+func TestAtLimitString(t *testing.T) {
+	for _, c := range []struct {
+		a    AtLimit
+		want string
+	}{{Shed, "shed"}, {Pause, "pause"}, {AtLimit(7), "AtLimit(7)"}} {
+		if got := c.a.String(); got != c.want {
+			t.Errorf("%d: %q, want %q", c.a, got, c.want)
+		}
+	}
+}
+
+func TestUsefulnessOrder(t *testing.T) {
+	silentOld := usefulness{idle: 9 * time.Second}
+	silentNew := usefulness{idle: time.Second}
+	idleLong := usefulness{talked: true, idle: time.Minute}
+	idleShortCheap := usefulness{talked: true, idle: time.Second, cost: 1}
+	idleShortDear := usefulness{talked: true, idle: 1500 * time.Millisecond, cost: 500}
+	order := []usefulness{silentOld, silentNew, idleLong, idleShortDear, idleShortCheap}
+	for i := range order {
+		for j := range order {
+			if got, want := order[i].less(order[j]), i < j; got != want {
+				t.Errorf("%+v less %+v = %v, want %v", order[i], order[j], got, want)
+			}
+		}
+	}
+}
