@@ -14,15 +14,16 @@ import (
 	"github.com/gorpcx/gorpcx/transport"
 )
 
-// acceptLoop accepts on ln until it is closed. Temporary errors (such
-// as running out of file descriptors) back off from 5 ms up to 1 s and
+// acceptLoop accepts on ln until it is closed, and returns the error
+// that ended it (nil when the server closed). Other errors (such as
+// running out of file descriptors) back off from 5 ms up to 1 s and
 // retry.
-func (s *Server) acceptLoop(ln net.Listener, ep *Endpoint) {
+func (s *Server) acceptLoop(ln net.Listener, ep *Endpoint) error {
 	tln, _ := ln.(*transport.Listener)
 	var delay time.Duration
 	for {
 		if !s.waitForRoom() {
-			return
+			return nil
 		}
 		var conn net.Conn
 		var err error
@@ -40,13 +41,13 @@ func (s *Server) acceptLoop(ln net.Listener, ep *Endpoint) {
 			}
 		}
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
 			select {
 			case <-s.quit:
-				return
+				return nil
 			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return err
 			}
 			if delay == 0 {
 				delay = 5 * time.Millisecond
@@ -57,7 +58,7 @@ func (s *Server) acceptLoop(ln net.Listener, ep *Endpoint) {
 			select {
 			case <-time.After(delay):
 			case <-s.quit:
-				return
+				return nil
 			}
 			continue
 		}

@@ -131,6 +131,17 @@ func (s *Server) admit(conn net.Conn, peer netip.Addr) (*connection, bool) {
 		return nil, false
 	}
 	s.mu.Lock()
+	for s.AtLimit == Pause && !s.closed && s.live >= s.maxSessions() {
+		// Another accept loop took the last place after this one looked:
+		// the connection waits as it would in the backlog.
+		resume := s.pauseLocked()
+		s.mu.Unlock()
+		select {
+		case <-resume:
+		case <-s.quit:
+		}
+		s.mu.Lock()
+	}
 	if s.closed {
 		s.mu.Unlock()
 		s.groups.leave(c, 0, 0, c.accepted)
@@ -247,6 +258,18 @@ func (s *Server) resumeAt() int {
 	return m - max(1, m/20)
 }
 
+// pauseLocked returns the channel closed when a paused server may
+// accept again, making it (and counting a pause) if the server was not
+// paused yet.
+func (s *Server) pauseLocked() chan struct{} {
+	if s.resume == nil {
+		s.resume = make(chan struct{})
+		s.pauses.Add(1)
+		s.warn("pausing accepting: session limit reached", zap.Int("limit", s.maxSessions()))
+	}
+	return s.resume
+}
+
 // waitForRoom blocks a paused accept loop (AtLimit Pause) while the
 // server holds MaxSessions, until the count falls to 95 % of it or the
 // server closes. It reports false once the server is closed.
@@ -264,12 +287,7 @@ func (s *Server) waitForRoom() bool {
 			s.mu.Unlock()
 			return true
 		}
-		if s.resume == nil {
-			s.resume = make(chan struct{})
-			s.pauses.Add(1)
-			s.warn("pausing accepting: session limit reached", zap.Int("limit", s.maxSessions()))
-		}
-		resume, quit := s.resume, s.quit
+		resume, quit := s.pauseLocked(), s.quit
 		s.mu.Unlock()
 		select {
 		case <-resume:

@@ -238,7 +238,7 @@ func (s *Server) Listen(ctx context.Context) error {
 		s.loops.Add(1)
 		go func() {
 			defer s.loops.Done()
-			s.acceptLoop(ln, &ep)
+			_ = s.acceptLoop(ln, &ep)
 		}()
 	}
 	return nil
@@ -246,7 +246,7 @@ func (s *Server) Listen(ctx context.Context) error {
 
 // Serve accepts connections on ln and serves them until the server is
 // closed, then returns ErrServerClosed; it returns ln's Accept error if
-// ln fails otherwise (after closing ln). Connections are served as on
+// ln is closed by someone else. Connections are served as on
 // the server's own endpoint (Framer, TLS if ln is a transport.Listener
 // with TLS), under the same limits as every other listener of the
 // server. Serve may be called several times, with several listeners,
@@ -264,14 +264,11 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.loops.Add(1)
 	s.mu.Unlock()
 	defer s.loops.Done()
-	s.acceptLoop(ln, &Endpoint{})
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
+	err := s.acceptLoop(ln, &Endpoint{})
+	if err == nil {
 		return ErrServerClosed
 	}
-	return ln.Close()
+	return err
 }
 
 // Addr returns the address of the server's first listener, or nil when
