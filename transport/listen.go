@@ -19,11 +19,16 @@ type ListenConfig struct {
 	// GetCertificate or GetConfigForClient. It is cloned at Listen.
 	TLS *tls.Config
 
-	// UnixMode, if not 0, is the permission bits given to a Unix
-	// socket file once it is created (0o660 lets the group connect).
-	// Between the socket's creation and this change its permissions
-	// are those the umask allows. It is not used for TCP or Linux
-	// abstract sockets.
+	// UnixMode, if not 0, is the permission bits of a Unix socket file
+	// (0o660 lets the group connect). The socket is made in a new
+	// directory beside the path that only this user may enter, given
+	// the mode there, and then linked to the path: it never appears at
+	// the path with other permissions. The temporary name is up to 16
+	// bytes longer than the path; where that passes the system's limit
+	// on socket names (108 bytes on Linux) while the path does not,
+	// Linux binds through /proc/self/fd and other systems fail. On
+	// Windows the mode is set after the socket is made. UnixMode is not
+	// used for TCP or Linux abstract sockets.
 	UnixMode os.FileMode
 }
 
@@ -38,6 +43,15 @@ type ListenConfig struct {
 //
 // For a Unix socket path:
 //
+//   - the lock file path + ".lock" (created with mode 0600 if missing)
+//     is locked first, with flock, and held until the Listener is
+//     closed, so that only one listener at a time works on the path:
+//     while another holds it, Listen fails at once with an error
+//     matching [ErrAddressInUse]. The lock goes when its process ends,
+//     so a lock file left by a process that died is reused. Close
+//     removes it. Systems without flock (Windows, Solaris, AIX) make
+//     no lock file, and listeners replacing one stale socket at the
+//     same moment are not kept apart there;
 //   - a socket file left behind by a process that has gone (connecting
 //     to it is refused) is removed and replaced;
 //   - a socket on which a process still accepts connections is an error
@@ -80,6 +94,11 @@ func (lc *ListenConfig) Listen(ctx context.Context, network, address string) (*L
 			return nil, opErr(err)
 		}
 		l.ln, l.file = ln, file
+		if file != nil {
+			// The socket may have been bound under a temporary name,
+			// which the system would report.
+			l.unixAddr = &net.UnixAddr{Name: address, Net: network}
+		}
 	default:
 		return nil, opErr(net.UnknownNetworkError(network))
 	}
@@ -112,6 +131,7 @@ type Listener struct {
 	ln        net.Listener
 	tls       *tls.Config
 	file      *socketFile // the Unix socket file to remove on Close
+	unixAddr  net.Addr    // a *net.UnixAddr of the socket path, for Addr and accepted conns
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -140,7 +160,7 @@ func (l *Listener) AcceptConn() (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{conn: raw, remote: netAddressOf(raw.RemoteAddr())}
+	c := &Conn{conn: raw, remote: netAddressOf(raw.RemoteAddr()), local: l.unixAddr}
 	if l.tls != nil {
 		tc := tls.Server(raw, l.tls)
 		c.conn, c.tls = tc, tc
@@ -150,13 +170,14 @@ func (l *Listener) AcceptConn() (*Conn, error) {
 
 // Close stops listening; blocked Accept calls return errors. It does
 // not close connections already accepted. For a Unix socket it removes
-// the socket file, unless another file has since taken its place. It
-// returns the error of the first call on every call.
+// the socket file, unless another file has since taken its place, then
+// the lock file, and releases the lock. It returns the error of the
+// first call on every call.
 func (l *Listener) Close() error {
 	l.closeOnce.Do(func() {
 		l.closeErr = l.ln.Close()
 		if l.file != nil {
-			if err := l.file.remove(); err != nil && l.closeErr == nil {
+			if err := l.file.close(); err != nil && l.closeErr == nil {
 				l.closeErr = err
 			}
 		}
@@ -166,8 +187,13 @@ func (l *Listener) Close() error {
 
 // Addr returns the listener's network address: a *net.TCPAddr, with
 // the port chosen by the system when port 0 was asked for, or a
-// *net.UnixAddr.
-func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+// *net.UnixAddr with the socket path given to Listen.
+func (l *Listener) Addr() net.Addr {
+	if l.unixAddr != nil {
+		return l.unixAddr
+	}
+	return l.ln.Addr()
+}
 
 // Address returns the listener's TCP address as a NetAddress (an
 // unspecified host such as :: or 0.0.0.0 included), or the zero
