@@ -8,10 +8,12 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // ListenConfig holds the options for listening. The zero ListenConfig
-// listens without TLS and leaves a Unix socket's permissions as the
+// listens without TLS, finds dead TCP peers with the default keep-alive
+// and user timeout, and leaves a Unix socket's permissions as the
 // process's umask makes them.
 type ListenConfig struct {
 	// TLS, if not nil, makes every accepted connection a TLS server
@@ -30,6 +32,27 @@ type ListenConfig struct {
 	// Windows the mode is set after the socket is made. UnixMode is not
 	// used for TCP or Linux abstract sockets.
 	UnixMode os.FileMode
+
+	// KeepAlive configures the TCP keep-alive probes of accepted
+	// connections. Nil means on, with [DefaultKeepAliveIdle],
+	// [DefaultKeepAliveInterval] and [DefaultKeepAliveCount]; a config
+	// whose Enable is false switches probes off. In an enabled config a
+	// zero Idle, Interval or Count takes that default and a negative one
+	// leaves the system's setting, as in net.KeepAliveConfig. It is not
+	// used for Unix sockets.
+	KeepAlive *net.KeepAliveConfig
+
+	// UserTimeout sets TCP_USER_TIMEOUT on Linux: how long data sent on
+	// an accepted connection may stay unacknowledged before the system
+	// drops the connection (reads and writes then fail). 0 means
+	// [DefaultUserTimeout], negative switches it off (the system's
+	// retransmission limit applies). It is rounded up to a millisecond
+	// and capped at about 24.8 days. While it is on, Linux also drops a
+	// connection whose keep-alive probes go unanswered once UserTimeout
+	// has passed since the peer was last heard from, whatever the
+	// probe count says. It is ignored on other systems and for Unix
+	// sockets.
+	UserTimeout time.Duration
 }
 
 // Listen announces on the local network address and returns a
@@ -83,6 +106,12 @@ func (lc *ListenConfig) Listen(ctx context.Context, network, address string) (*L
 	switch network {
 	case "tcp", "tcp4", "tcp6":
 		var nlc net.ListenConfig
+		if cfg, off := keepAliveOptions(opts.KeepAlive); off {
+			nlc.KeepAlive = -1
+		} else {
+			nlc.KeepAliveConfig = cfg
+		}
+		nlc.Control = userTimeoutControl(userTimeout(opts.UserTimeout))
 		ln, err := nlc.Listen(ctx, network, address)
 		if err != nil {
 			return nil, markInUse(err)

@@ -3,11 +3,38 @@ package transport
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 )
+
+// tcpUserTimeout is TCP_USER_TIMEOUT from linux/tcp.h, which package
+// syscall does not define.
+const tcpUserTimeout = 18
+
+// userTimeoutControl returns a Control function for net.Dialer and
+// net.ListenConfig that sets TCP_USER_TIMEOUT to d (rounded up to a
+// millisecond, at most about 24.8 days), or nil when d is not positive.
+// A listening socket passes it on to the connections it accepts.
+func userTimeoutControl(d time.Duration) func(network, address string, c syscall.RawConn) error {
+	if d <= 0 {
+		return nil
+	}
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	ms = min(ms, math.MaxInt32)
+	return func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		if err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, tcpUserTimeout, int(ms))
+		}); err != nil {
+			return err
+		}
+		return os.NewSyscallError("setsockopt TCP_USER_TIMEOUT", serr)
+	}
+}
 
 // bindShort listens on the socket name inside dir through the shorter
 // path /proc/self/fd/N/name, for when dir/name is past the 108-byte

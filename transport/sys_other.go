@@ -8,7 +8,14 @@ import (
 	"net"
 	"path/filepath"
 	"syscall"
+	"time"
 )
+
+// userTimeoutControl returns nil: TCP_USER_TIMEOUT is Linux's, and
+// UserTimeout is documented as ignored elsewhere.
+func userTimeoutControl(time.Duration) func(network, address string, c syscall.RawConn) error {
+	return nil
+}
 
 // bindShort reports that the temporary name a socket is first bound
 // under (when UnixMode is set) is past the system's limit on socket
