@@ -149,39 +149,42 @@ func TestUnixListenChildProcess(t *testing.T) {
 	var ln *Listener
 	var wg sync.WaitGroup
 	for in.Scan() {
-		switch mode, _ := strings.CutPrefix(in.Text(), "go "); in.Text() {
-		case "close":
+		line := in.Text()
+		if line == "close" {
 			if ln != nil {
 				ln.Close()
 				wg.Wait()
 				ln = nil
 			}
 			fmt.Println("closed")
-		default:
-			var m os.FileMode
-			fmt.Sscanf(mode, "%o", &m)
-			var err error
-			ln, err = (&ListenConfig{UnixMode: m}).Listen(context.Background(), "unix", path)
-			if err != nil {
-				fmt.Printf("lost %v (in use: %v)\n", err, errors.Is(err, ErrAddressInUse))
-				continue
-			}
-			wg.Add(1)
-			go func(ln *Listener) {
-				defer wg.Done()
-				for {
-					c, err := ln.AcceptConn()
-					if err != nil {
-						return
-					}
-					c.SetDeadline(time.Now().Add(testTimeout))
-					io.Copy(c, c)
-					c.CloseWrite()
-					c.Close()
-				}
-			}(ln)
-			fmt.Println("won")
+			continue
 		}
+		var mode os.FileMode
+		if _, err := fmt.Sscanf(line, "go %o", &mode); err != nil {
+			fmt.Printf("bad command %q: %v\n", line, err)
+			continue
+		}
+		var err error
+		ln, err = (&ListenConfig{UnixMode: mode}).Listen(context.Background(), "unix", path)
+		if err != nil {
+			fmt.Printf("lost %v (in use: %v)\n", err, errors.Is(err, ErrAddressInUse))
+			continue
+		}
+		wg.Add(1)
+		go func(ln *Listener) {
+			defer wg.Done()
+			for {
+				c, err := ln.AcceptConn()
+				if err != nil {
+					return
+				}
+				c.SetDeadline(time.Now().Add(testTimeout))
+				io.Copy(c, c)
+				c.CloseWrite()
+				c.Close()
+			}
+		}(ln)
+		fmt.Println("won")
 	}
 	if ln != nil {
 		ln.Close()
