@@ -24,6 +24,7 @@ type Conn struct {
 	tls    *tls.Conn // nil without TLS
 	remote NetAddress
 	via    ContextDialer
+	local  net.Addr // if not nil, what LocalAddr reports
 }
 
 var _ net.Conn = (*Conn)(nil)
@@ -38,8 +39,14 @@ func (c *Conn) Write(b []byte) (int, error) { return c.conn.Write(b) }
 // For TLS it sends a close_notify alert first, as crypto/tls does.
 func (c *Conn) Close() error { return c.conn.Close() }
 
-// LocalAddr returns the local network address.
-func (c *Conn) LocalAddr() net.Addr { return c.conn.LocalAddr() }
+// LocalAddr returns the local network address. For a connection
+// accepted on a Unix socket path, that is the path given to Listen.
+func (c *Conn) LocalAddr() net.Addr {
+	if c.local != nil {
+		return c.local
+	}
+	return c.conn.LocalAddr()
+}
 
 // RemoteAddr returns the address of the socket's peer as the network
 // sees it: for a connection through a proxy, that is the proxy. See

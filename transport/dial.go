@@ -44,10 +44,26 @@ type Dialer struct {
 	// the TLS handshake, on top of the context's deadline.
 	Timeout time.Duration
 
-	// KeepAlive is the TCP keep-alive period of a direct connection,
-	// as net.Dialer.KeepAlive: 0 means the system's default (15 s in
-	// Go), negative turns keep-alives off. It is not used with Via.
-	KeepAlive time.Duration
+	// KeepAlive configures the TCP keep-alive probes of a direct
+	// connection. Nil means on, with [DefaultKeepAliveIdle],
+	// [DefaultKeepAliveInterval] and [DefaultKeepAliveCount]; a config
+	// whose Enable is false switches probes off. In an enabled config a
+	// zero Idle, Interval or Count takes that default and a negative one
+	// leaves the system's setting, as in net.KeepAliveConfig. It is not
+	// used with Via or for Unix sockets.
+	KeepAlive *net.KeepAliveConfig
+
+	// UserTimeout sets TCP_USER_TIMEOUT on Linux for a direct
+	// connection: how long sent data may stay unacknowledged before the
+	// system drops the connection (reads and writes then fail). 0 means
+	// [DefaultUserTimeout], negative switches it off (the system's
+	// retransmission limit applies). It is rounded up to a millisecond
+	// and capped at about 24.8 days. While it is on, Linux also drops a
+	// connection whose keep-alive probes go unanswered once UserTimeout
+	// has passed since the peer was last heard from, whatever the probe
+	// count says. It is ignored on other systems, with Via and for Unix
+	// sockets.
+	UserTimeout time.Duration
 }
 
 // Dial connects to address on network, which is "tcp", "tcp4", "tcp6"
@@ -92,7 +108,15 @@ func (d *Dialer) Dial(ctx context.Context, network, address string) (*Conn, erro
 	if opts.Via != nil {
 		raw, err = opts.Via.DialContext(ctx, network, target)
 	} else {
-		nd := net.Dialer{KeepAlive: opts.KeepAlive}
+		var nd net.Dialer
+		if network != "unix" {
+			if cfg, off := keepAliveOptions(opts.KeepAlive); off {
+				nd.KeepAlive = -1
+			} else {
+				nd.KeepAliveConfig = cfg
+			}
+			nd.Control = userTimeoutControl(userTimeout(opts.UserTimeout))
+		}
 		raw, err = nd.DialContext(ctx, network, target)
 	}
 	switch {

@@ -15,6 +15,26 @@
 // an address, written "protocol://host:port". Invalid input is reported
 // as an [*AddressError] that quotes it.
 //
+// Dead peers are found at the TCP level by default, on accepted and
+// dialed connections alike: keep-alive probes after 30 seconds idle,
+// every 10 seconds, 3 of them unanswered ([DefaultKeepAliveIdle],
+// [DefaultKeepAliveInterval], [DefaultKeepAliveCount]), and on Linux
+// TCP_USER_TIMEOUT, which drops a connection whose sent data has gone
+// unacknowledged for 60 seconds ([DefaultUserTimeout]). A peer that
+// vanished, idle or with data in flight, is found in about a minute and
+// its connection's reads and writes fail. [ListenConfig] and [Dialer]
+// change or switch off both (KeepAlive, UserTimeout).
+//
+// A Unix socket path is held by one [Listener] at a time: Listen takes
+// a lock file beside it (path + ".lock", flock) before it looks at the
+// path, and holds it until Close, which removes the socket and the lock
+// file. Two listeners replacing the same stale socket at once, in one
+// process or in several, cannot both succeed: the second fails at once
+// with an error matching [ErrAddressInUse]. A socket given a
+// [ListenConfig.UnixMode] appears at its path with that mode already
+// set, never with the wider one the umask allows. (Systems without
+// flock, such as Windows, make no lock file; see [ListenConfig.Listen].)
+//
 // For peers that speak over WebSocket, a [WebSocketDialer] and a
 // [WebSocketHandler] (golang.org/x/net/websocket underneath) give a
 // [*WebSocketConn], whose ReadMessage, WriteMessage and Close make it a

@@ -139,3 +139,41 @@ func ExampleWebSocketHandler() {
 	// Output:
 	// 50 bytes <nil>
 }
+
+func ExampleListenConfig_deadPeers() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	// A server whose clients sit behind links that drop idle
+	// connections slowly: probe an idle peer after a minute, every 15
+	// seconds, 4 times, and (on Linux) give up on data that has gone
+	// unacknowledged for two minutes.
+	lc := &transport.ListenConfig{
+		KeepAlive:   &net.KeepAliveConfig{Enable: true, Idle: time.Minute, Interval: 15 * time.Second, Count: 4},
+		UserTimeout: 2 * time.Minute,
+	}
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer ln.Close()
+
+	// A client with the default keep-alive and no TCP_USER_TIMEOUT.
+	d := &transport.Dialer{UserTimeout: -1}
+	c, err := d.Dial(ctx, "tcp", ln.Addr().String())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	sc, err := ln.AcceptConn()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer sc.Close()
+	fmt.Println("accepted a connection from", sc.RemoteAddress().Host())
+	// Output:
+	// accepted a connection from 127.0.0.1
+}

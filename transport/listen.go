@@ -8,10 +8,12 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // ListenConfig holds the options for listening. The zero ListenConfig
-// listens without TLS and leaves a Unix socket's permissions as the
+// listens without TLS, finds dead TCP peers with the default keep-alive
+// and user timeout, and leaves a Unix socket's permissions as the
 // process's umask makes them.
 type ListenConfig struct {
 	// TLS, if not nil, makes every accepted connection a TLS server
@@ -19,12 +21,38 @@ type ListenConfig struct {
 	// GetCertificate or GetConfigForClient. It is cloned at Listen.
 	TLS *tls.Config
 
-	// UnixMode, if not 0, is the permission bits given to a Unix
-	// socket file once it is created (0o660 lets the group connect).
-	// Between the socket's creation and this change its permissions
-	// are those the umask allows. It is not used for TCP or Linux
-	// abstract sockets.
+	// UnixMode, if not 0, is the permission bits of a Unix socket file
+	// (0o660 lets the group connect). The socket is made in a new
+	// directory beside the path that only this user may enter, given
+	// the mode there, and then linked to the path: it never appears at
+	// the path with other permissions. The temporary name is up to 16
+	// bytes longer than the path; where that passes the system's limit
+	// on socket names (108 bytes on Linux) while the path does not,
+	// Linux binds through /proc/self/fd and other systems fail. On
+	// Windows the mode is set after the socket is made. UnixMode is not
+	// used for TCP or Linux abstract sockets.
 	UnixMode os.FileMode
+
+	// KeepAlive configures the TCP keep-alive probes of accepted
+	// connections. Nil means on, with [DefaultKeepAliveIdle],
+	// [DefaultKeepAliveInterval] and [DefaultKeepAliveCount]; a config
+	// whose Enable is false switches probes off. In an enabled config a
+	// zero Idle, Interval or Count takes that default and a negative one
+	// leaves the system's setting, as in net.KeepAliveConfig. It is not
+	// used for Unix sockets.
+	KeepAlive *net.KeepAliveConfig
+
+	// UserTimeout sets TCP_USER_TIMEOUT on Linux: how long data sent on
+	// an accepted connection may stay unacknowledged before the system
+	// drops the connection (reads and writes then fail). 0 means
+	// [DefaultUserTimeout], negative switches it off (the system's
+	// retransmission limit applies). It is rounded up to a millisecond
+	// and capped at about 24.8 days. While it is on, Linux also drops a
+	// connection whose keep-alive probes go unanswered once UserTimeout
+	// has passed since the peer was last heard from, whatever the
+	// probe count says. It is ignored on other systems and for Unix
+	// sockets.
+	UserTimeout time.Duration
 }
 
 // Listen announces on the local network address and returns a
@@ -38,6 +66,15 @@ type ListenConfig struct {
 //
 // For a Unix socket path:
 //
+//   - the lock file path + ".lock" (created with mode 0600 if missing)
+//     is locked first, with flock, and held until the Listener is
+//     closed, so that only one listener at a time works on the path:
+//     while another holds it, Listen fails at once with an error
+//     matching [ErrAddressInUse]. The lock goes when its process ends,
+//     so a lock file left by a process that died is reused. Close
+//     removes it. Systems without flock (Windows, Solaris, AIX) make
+//     no lock file, and listeners replacing one stale socket at the
+//     same moment are not kept apart there;
 //   - a socket file left behind by a process that has gone (connecting
 //     to it is refused) is removed and replaced;
 //   - a socket on which a process still accepts connections is an error
@@ -69,6 +106,12 @@ func (lc *ListenConfig) Listen(ctx context.Context, network, address string) (*L
 	switch network {
 	case "tcp", "tcp4", "tcp6":
 		var nlc net.ListenConfig
+		if cfg, off := keepAliveOptions(opts.KeepAlive); off {
+			nlc.KeepAlive = -1
+		} else {
+			nlc.KeepAliveConfig = cfg
+		}
+		nlc.Control = userTimeoutControl(userTimeout(opts.UserTimeout))
 		ln, err := nlc.Listen(ctx, network, address)
 		if err != nil {
 			return nil, markInUse(err)
@@ -80,6 +123,11 @@ func (lc *ListenConfig) Listen(ctx context.Context, network, address string) (*L
 			return nil, opErr(err)
 		}
 		l.ln, l.file = ln, file
+		if file != nil {
+			// The socket may have been bound under a temporary name,
+			// which the system would report.
+			l.unixAddr = &net.UnixAddr{Name: address, Net: network}
+		}
 	default:
 		return nil, opErr(net.UnknownNetworkError(network))
 	}
@@ -112,6 +160,7 @@ type Listener struct {
 	ln        net.Listener
 	tls       *tls.Config
 	file      *socketFile // the Unix socket file to remove on Close
+	unixAddr  net.Addr    // a *net.UnixAddr of the socket path, for Addr and accepted conns
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -140,7 +189,7 @@ func (l *Listener) AcceptConn() (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{conn: raw, remote: netAddressOf(raw.RemoteAddr())}
+	c := &Conn{conn: raw, remote: netAddressOf(raw.RemoteAddr()), local: l.unixAddr}
 	if l.tls != nil {
 		tc := tls.Server(raw, l.tls)
 		c.conn, c.tls = tc, tc
@@ -150,13 +199,14 @@ func (l *Listener) AcceptConn() (*Conn, error) {
 
 // Close stops listening; blocked Accept calls return errors. It does
 // not close connections already accepted. For a Unix socket it removes
-// the socket file, unless another file has since taken its place. It
-// returns the error of the first call on every call.
+// the socket file, unless another file has since taken its place, then
+// the lock file, and releases the lock. It returns the error of the
+// first call on every call.
 func (l *Listener) Close() error {
 	l.closeOnce.Do(func() {
 		l.closeErr = l.ln.Close()
 		if l.file != nil {
-			if err := l.file.remove(); err != nil && l.closeErr == nil {
+			if err := l.file.close(); err != nil && l.closeErr == nil {
 				l.closeErr = err
 			}
 		}
@@ -166,8 +216,13 @@ func (l *Listener) Close() error {
 
 // Addr returns the listener's network address: a *net.TCPAddr, with
 // the port chosen by the system when port 0 was asked for, or a
-// *net.UnixAddr.
-func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+// *net.UnixAddr with the socket path given to Listen.
+func (l *Listener) Addr() net.Addr {
+	if l.unixAddr != nil {
+		return l.unixAddr
+	}
+	return l.ln.Addr()
+}
 
 // Address returns the listener's TCP address as a NetAddress (an
 // unspecified host such as :: or 0.0.0.0 included), or the zero

@@ -177,8 +177,8 @@ func (c *WebSocketConn) SetWriteDeadline(t time.Time) error { return c.ws.SetWri
 // the system's roots, and sends text frames of at most
 // [DefaultMaxMessage] bytes.
 type WebSocketDialer struct {
-	// Dialer makes the connection beneath: its Via, Timeout and
-	// KeepAlive apply, and its TLS is the configuration for wss URLs
+	// Dialer makes the connection beneath: its Via, Timeout, KeepAlive
+	// and UserTimeout apply, and its TLS is the configuration for wss URLs
 	// (nil means a default one). TLS is not used for ws URLs.
 	Dialer Dialer
 
