@@ -9,12 +9,6 @@ import (
 	"go.uber.org/zap/zapcore"
 )
 
-// discard is an enabled core that encodes to nothing.
-func discard() zapcore.Core {
-	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
-	return zapcore.NewCore(enc, zapcore.AddSync(io.Discard), zapcore.DebugLevel)
-}
-
 // BenchmarkCheck measures Check: "passed+write" a line within the rate,
 // written (so that the checked entry goes back to zap's pool), against
 // "wrapped+write", the same without the cap; both read the clock in the
