@@ -30,7 +30,9 @@ func (s *Session) accept(in *incoming, size int) bool {
 	for {
 		if s.sched.stopReading {
 			s.sched.mu.Unlock()
-			s.log.Debug("ignoring request while closing", in.what())
+			if ce, n := s.peerCheck(lineIgnoredClosing); ce != nil {
+				ce.Write(in.what(), suppressed(n))
+			}
 			return false
 		}
 		if s.roomLocked(size) {
@@ -149,8 +151,9 @@ func (s *Session) wakeReader() {
 // notification (dropped); both count as errors of the peer.
 func (s *Session) refuseBusy(in *incoming) {
 	s.countError(0)
-	s.peerWarn("incoming budget full while waiting for the peer; refusing request", in.what(),
-		zap.Int64("held", s.acct.held.Load()), zap.Int64("limit", s.acct.limit))
+	if ce, n := s.peerCheck(lineRefused); ce != nil {
+		ce.Write(in.what(), zap.Int64("held", s.acct.held.Load()), zap.Int64("limit", s.acct.limit), suppressed(n))
+	}
 	if in.isNotification() || in.item == nil {
 		return
 	}

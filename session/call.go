@@ -157,10 +157,14 @@ func (s *Session) deliver(rawID []byte, it *protocol.Item, perr *protocol.Protoc
 	m, bc := s.tracker.deliver(rawID, it, perr)
 	switch {
 	case m == respLate:
-		s.log.Debug("dropping late response", zap.ByteString("id", clipBytes(rawID)))
+		if ce, n := s.peerCheck(lineLate); ce != nil {
+			ce.Write(zap.ByteString("id", clipBytes(rawID)), suppressed(n))
+		}
 	case m == respUnsent:
 		s.countError(0)
-		s.peerWarn("response to unsent request", zap.ByteString("id", clipBytes(rawID)))
+		if ce, n := s.peerCheck(lineUnsent); ce != nil {
+			ce.Write(zap.ByteString("id", clipBytes(rawID)), suppressed(n))
+		}
 	case perr != nil:
 		s.countError(0)
 	}

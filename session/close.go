@@ -281,6 +281,7 @@ func (s *Session) teardown(cause error) {
 	if s.gate != nil {
 		s.gate.settle(0)
 	}
+	s.flushPeerLogs()
 	s.log.Debug("session ended", zap.Error(s.Err()))
 	s.runAfterClose()
 	close(s.done)

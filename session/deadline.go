@@ -60,7 +60,9 @@ func (s *Session) expire() {
 	s.sched.mu.Unlock()
 	for _, in := range expired {
 		in.cancel(context.DeadlineExceeded)
-		s.log.Info("incoming request timed out", in.what(), zap.Duration("after", s.cfg.processingTimeout))
+		if ce, n := s.peerCheck(lineTimedOut); ce != nil {
+			ce.Write(in.what(), zap.Duration("after", s.cfg.processingTimeout), suppressed(n))
+		}
 		s.countError(0)
 		if !in.isNotification() {
 			s.reply(in, nil, protocol.ServerBusy("server busy - request timed out"))

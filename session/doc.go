@@ -51,7 +51,8 @@
 // errors, decay, throttling between the soft and the hard limit), with
 // the hard limit checked on every message: a peer past it is closed
 // whatever it sent, its queued requests answered -101 "excessive
-// resource usage". Warnings a peer can trigger are rate-limited.
+// resource usage". Log lines a peer can trigger are rate-limited (see
+// below).
 //
 // Concurrency: every method of Session, MessageSession, Budget and
 // Gate's Write and Close is safe for concurrent use; a Batch is not.
@@ -75,4 +76,21 @@
 //
 // Logs go to a *zap.Logger (none by default) with the session's name and
 // peer on every line; [Session.Stats] returns its counters at any time.
+// Every line a peer can make a session write again and again (parse and
+// protocol errors, undecodable, oversized and unsolicited messages,
+// refusals, handler failures and panics, replies that cannot be encoded,
+// timeouts, concurrency changes) is written at most once a second per
+// kind per session (by Options.Clock), each kind on its own, so that a
+// flood of one kind does not hide another; a panic's stack is taken
+// only for a line written. Those held back are counted: the next line
+// of the kind written carries the count in the field
+// "session_suppressed", and when the session ends one line, "log lines
+// suppressed", gives the counts no line carried ("lines": message to
+// count). So every such line is written or counted, exactly, unless the
+// logger itself drops the summary. A line the session lets through
+// that the logger then drops (a cap on the whole server's log) leaves
+// the count it carried for the next line. Lines a session writes once
+// (the framing error that ends it, an abort, its end) are not limited;
+// nor is the debug trace of every message received ("received
+// message"), which is there to show every message.
 package session

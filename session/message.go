@@ -140,7 +140,9 @@ func (mm *messageMode) readLoop() error {
 			if errors.As(err, &fe) {
 				s.countError(fe.CostHint())
 				if !fe.Fatal() {
-					s.peerWarn("dropping message", zap.Error(err))
+					if ce, n := s.peerCheck(lineDropped); ce != nil {
+						ce.Write(zap.Error(err), suppressed(n))
+					}
 					continue
 				}
 				s.log.Error("framing error, disconnecting", zap.Error(err))
@@ -171,7 +173,9 @@ func (mm *messageMode) serve(in *incoming) {
 	in.cancel(context.Canceled)
 	if err != nil {
 		if err != errPanic {
-			s.log.Warn("message handler failed", zap.String("command", in.command), zap.Error(err))
+			if ce, n := s.peerCheck(lineMessageHandlerFailed); ce != nil {
+				ce.Write(zap.String("command", in.command), zap.Error(err), suppressed(n))
+			}
 		}
 		s.countError(0)
 	}

@@ -125,8 +125,8 @@ type Options struct {
 	// Cost is the resource accounting of the peer; nil means the
 	// defaults for Side (DefaultCost for a server, off for a client).
 	Cost *Cost
-	// Clock supplies time to cost accounting and throttling; nil is the
-	// system clock.
+	// Clock supplies time to cost accounting, throttling and the limit
+	// on log lines a peer can trigger; nil is the system clock.
 	Clock Clock
 
 	// OnClose, if set, is called once when the session has ended, with
@@ -190,8 +190,9 @@ func DefaultCost() Cost {
 	}
 }
 
-// Clock is the source of time for cost accounting and throttling
-// delays, so that tests can be exact and fast.
+// Clock is the source of time for cost accounting, throttling delays
+// and the limit on log lines a peer can trigger, so that tests can be
+// exact and fast.
 type Clock interface {
 	Now() time.Time
 	// Sleep waits for d or until ctx is done, returning ctx.Err() then.

@@ -48,7 +48,9 @@ func (s *Session) readError(err error, buffered interface{ Buffered() int }) err
 		}
 		s.countError(fe.CostHint())
 		if !fe.Fatal() {
-			s.peerWarn("dropping message", zap.Error(err))
+			if ce, n := s.peerCheck(lineDropped); ce != nil {
+				ce.Write(zap.Error(err), suppressed(n))
+			}
 			if buffered == nil || buffered.Buffered() == 0 {
 				s.endBurst()
 			}
@@ -132,7 +134,9 @@ func (s *Session) dispatch(m protocol.Message, size int) (handedOff bool) {
 			if it.Err != nil && it.Err.Response && it.RawID != nil {
 				// A malformed response: the call it answers gets the
 				// protocol error instead of waiting in vain.
-				s.log.Debug("malformed response", zap.Error(it.Err))
+				if ce, n := s.peerCheck(lineMalformedResponse); ce != nil {
+					ce.Write(zap.Error(it.Err), suppressed(n))
+				}
 				if bc := s.deliver(it.RawID, nil, it.Err); bc != nil && m.Batch {
 					touched = appendUnique(touched, bc)
 				}
@@ -171,7 +175,9 @@ func (s *Session) protocolError(err error, br *batchReply) {
 	var pe *protocol.ProtocolError
 	if !errors.As(err, &pe) {
 		s.countError(0)
-		s.peerWarn("cannot decode message", zap.Error(err))
+		if ce, n := s.peerCheck(lineUndecodable); ce != nil {
+			ce.Write(zap.Error(err), suppressed(n))
+		}
 		return
 	}
 	hint := 0.0
@@ -179,7 +185,9 @@ func (s *Session) protocolError(err error, br *batchReply) {
 		hint = 10 * s.cfg.cost.ErrorBase
 	}
 	s.countError(hint)
-	s.log.Debug("protocol error", zap.Error(pe))
+	if ce, n := s.peerCheck(lineProtocolError); ce != nil {
+		ce.Write(zap.Error(pe), suppressed(n))
+	}
 	if pe.Reply == nil {
 		return
 	}

@@ -60,8 +60,9 @@ func (s *Session) replyError(in *incoming, err error) *jsonrpc2.Error {
 		return rpcErr
 	}
 	if err != errPanic {
-		s.log.Warn("handler failed",
-			zap.String("method", clip(in.item.Request.Method)), zap.Error(err))
+		if ce, n := s.peerCheck(lineHandlerFailed); ce != nil {
+			ce.Write(zap.String("method", clip(in.item.Request.Method)), zap.Error(err), suppressed(n))
+		}
 	}
 	s.countError(0)
 	return protocol.InternalError("internal server error")
@@ -79,7 +80,9 @@ func (s *Session) reply(in *incoming, result any, err error) {
 		buf.b, encErr = s.appendResult(buf.b[:0], id, result)
 	}
 	if encErr != nil {
-		s.log.Error("cannot encode reply", zap.String("method", clip(in.item.Request.Method)), zap.Error(encErr))
+		if ce, n := s.peerCheck(lineCannotEncode); ce != nil {
+			ce.Write(zap.String("method", clip(in.item.Request.Method)), zap.Error(encErr), suppressed(n))
+		}
 		s.countError(0)
 		buf.b, _ = s.codec.AppendError(buf.b[:0], id, protocol.InternalError("internal server error"))
 	}

@@ -48,6 +48,10 @@ func (s *Session) invoke(in *incoming) (result any, err error) {
 
 var errPanic = errors.New("handler panicked")
 
+// logPanic logs a handler's panic with its stack, within the session's
+// limit: the stack is taken only for a line written.
 func (s *Session) logPanic(in *incoming, p any) {
-	s.log.Error("handler panicked", in.what(), zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+	if ce, n := s.peerCheck(linePanic); ce != nil {
+		ce.Write(in.what(), zap.Any("panic", p), zap.ByteString("stack", debug.Stack()), suppressed(n))
+	}
 }

@@ -90,7 +90,9 @@ type Session struct {
 
 	stats counters
 	start time.Time
-	warns warnLimit
+	// lineLimits rate-limit the log lines a peer can trigger (see
+	// warn.go), made at the first one.
+	lineLimits atomic.Pointer[lineLimits]
 
 	// ext holds what the program attaches (see values.go), made at
 	// first use: most sessions have none.
@@ -188,7 +190,9 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 	s.sched.target = s.sched.base
 	s.cost = newCostMeter(s.cfg.cost, s.cfg.clock, s.retarget)
 	s.out = newOutgoingLimit(s.cfg.outgoing, s.calls, func(from, to int) {
-		s.log.Info("changing outgoing request concurrency", zap.Int("from", from), zap.Int("to", to))
+		if ce, n := s.peerCheck(lineOutgoingConcurrency); ce != nil {
+			ce.Write(zap.Int("from", from), zap.Int("to", to), suppressed(n))
+		}
 	})
 	s.w = newWriter(stream, &s.cfg, s, s.log)
 	if s.cfg.processingTimeout > 0 {
@@ -277,7 +281,9 @@ func (s *Session) retarget(fraction float64) {
 	s.sched.fraction = fraction
 	s.sched.target = concurrencyTarget(s.sched.base, fraction)
 	if d := s.sched.target - old; d > 1 || d < -1 {
-		s.log.Info("changing task concurrency", zap.Int("from", old), zap.Int("to", s.sched.target))
+		if ce, n := s.peerCheck(lineTaskConcurrency); ce != nil {
+			ce.Write(zap.Int("from", old), zap.Int("to", s.sched.target), suppressed(n))
+		}
 	}
 	s.spawnLocked()
 	s.sched.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/gorpcx/gorpcx/framing"
 )
@@ -80,6 +81,9 @@ type writerHooks interface {
 	goAsync(f func())
 	// since is the session's clock.
 	since() time.Duration
+	// peerCheck decides whether a log line a peer triggered is written
+	// (see warn.go).
+	peerCheck(k peerLine) (*zapcore.CheckedEntry, int64)
 }
 
 func newWriter(stream framing.Stream, cfg *settings, hooks writerHooks, log *zap.Logger) *writer {
@@ -112,8 +116,9 @@ func (w *writer) sendCtx(ctx context.Context, buf *buffer, flush bool) error {
 			queued := w.bytes
 			w.mu.Unlock()
 			putBuffer(buf)
-			w.log.Warn("write buffer limit passed by a peer that does not read, aborting connection",
-				zap.Int("queued", queued), zap.Int("limit", w.maxBuffer))
+			if ce, n := w.hooks.peerCheck(lineWriteOverflow); ce != nil {
+				ce.Write(zap.Int("queued", queued), zap.Int("limit", w.maxBuffer), suppressed(n))
+			}
 			w.hooks.abort(ErrSendStalled)
 			return &ConnectionError{Err: ErrSendStalled}
 		}
