@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -85,21 +86,32 @@ func wsRecv(t *testing.T, c *transport.WebSocketConn) any {
 	return v
 }
 
-// A WebSocket message from the peer over the limit is dropped, as a
-// non-fatal framing error: it is counted, and the session goes on.
-func TestWebSocketOversizedMessageDropped(t *testing.T) {
+// A WebSocket message from the peer over the limit is a fatal framing
+// error: it is counted, the session ends with it, and the peer sees the
+// WebSocket closed with status 1009 (message too big).
+func TestWebSocketOversizedMessageEndsSession(t *testing.T) {
 	s, c := wsSession(t, 100, &Options{Handler: echoHandler})
-	wsSend(t, c, `{"jsonrpc":"2.0","method":"echo","params":["`+strings.Repeat("x", 200)+`"],"id":1}`)
-	wsSend(t, c, `{"jsonrpc":"2.0","method":"echo","params":["hi"],"id":2}`)
-	got := wsRecv(t, c)
-	if want := mustJSON(t, `{"jsonrpc":"2.0","result":["hi"],"id":2}`); !jsonEqual(got, want) {
+	wsSend(t, c, `{"jsonrpc":"2.0","method":"echo","params":["hi"],"id":1}`)
+	if got, want := wsRecv(t, c), mustJSON(t, `{"jsonrpc":"2.0","result":["hi"],"id":1}`); !jsonEqual(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
+	}
+	wsSend(t, c, `{"jsonrpc":"2.0","method":"echo","params":["`+strings.Repeat("x", 200)+`"],"id":2}`)
+	_, err := c.ReadMessage()
+	var ce *transport.WebSocketCloseError
+	if !errors.As(err, &ce) || ce.Code != 1009 {
+		t.Fatalf("client read %v, want a close with status 1009", err)
+	}
+	select {
+	case <-s.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("session still open after a message over the limit")
+	}
+	var tl *transport.MessageTooLargeError
+	if err := s.Err(); !errors.As(err, &tl) || tl.Limit != 100 || !tl.Fatal() {
+		t.Errorf("session ended with %v, want a fatal *transport.MessageTooLargeError", err)
 	}
 	if n := s.Stats().Errors; n != 1 {
 		t.Errorf("session counted %d errors, want 1", n)
-	}
-	if err := s.Err(); err != nil {
-		t.Errorf("session ended: %v", err)
 	}
 }
 
@@ -109,17 +121,26 @@ func TestWebSocketOversizedMessageDropped(t *testing.T) {
 func TestWebSocketOversizedReplyEndsSession(t *testing.T) {
 	s, c := wsSession(t, 100, &Options{Handler: echoHandler})
 	wsSend(t, c, `{"jsonrpc":"2.0","method":"big","id":1}`)
+	// The client reads on, as a peer does, and so answers the close.
+	read := make(chan error, 1)
+	go func() {
+		if msg, err := c.ReadMessage(); err == nil {
+			read <- fmt.Errorf("client read %q after the session ended", msg)
+			return
+		}
+		read <- nil
+	}()
 	select {
 	case <-s.Done():
 	case <-time.After(5 * time.Second):
 		t.Fatal("session still open after a reply over the limit")
 	}
 	var tl *transport.MessageTooLargeError
-	if err := s.Err(); !errors.As(err, &tl) || tl.Limit != 100 {
-		t.Errorf("session ended with %v, want a *transport.MessageTooLargeError", err)
+	if err := s.Err(); !errors.As(err, &tl) || tl.Limit != 100 || tl.Fatal() {
+		t.Errorf("session ended with %v, want a *transport.MessageTooLargeError of a message sent", err)
 	}
-	if msg, err := c.ReadMessage(); err == nil {
-		t.Errorf("client read %q after the session ended", msg)
+	if err := <-read; err != nil {
+		t.Error(err)
 	}
 }
 

@@ -1,8 +1,11 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"net/http"
+	"strconv"
 	"testing"
 )
 
@@ -65,4 +68,52 @@ func BenchmarkConnWrite(b *testing.B) {
 	}
 	c.Close()
 	<-done
+}
+
+// BenchmarkWebSocketRoundTrip measures one message out and its echo
+// back over a loopback WebSocket: WriteMessage and ReadMessage on the
+// client, the same on the server.
+func BenchmarkWebSocketRoundTrip(b *testing.B) {
+	for _, size := range []int{64, 4096} {
+		b.Run(strconv.Itoa(size), func(b *testing.B) {
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			ln, err := Listen(ctx, "tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			served := make(chan struct{})
+			srv := &http.Server{ReadHeaderTimeout: testTimeout, Handler: &WebSocketHandler{Serve: func(c *WebSocketConn) {
+				defer close(served)
+				for {
+					msg, err := c.ReadMessage()
+					if err != nil {
+						return
+					}
+					if err := c.WriteMessage(msg); err != nil {
+						return
+					}
+				}
+			}}}
+			go srv.Serve(ln)
+			defer srv.Close()
+			c, err := DialWebSocket(ctx, "ws://"+ln.Addr().String()+"/")
+			if err != nil {
+				b.Fatal(err)
+			}
+			msg := bytes.Repeat([]byte("x"), size)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.WriteMessage(msg); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := c.ReadMessage(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			c.Close()
+			<-served
+		})
+	}
 }

@@ -36,9 +36,28 @@
 // flock, such as Windows, make no lock file; see [ListenConfig.Listen].)
 //
 // For peers that speak over WebSocket, a [WebSocketDialer] and a
-// [WebSocketHandler] (golang.org/x/net/websocket underneath) give a
-// [*WebSocketConn], whose ReadMessage, WriteMessage and Close make it a
-// message stream in its own right, one message per frame.
+// [WebSocketHandler] (github.com/coder/websocket underneath, which
+// programs never import) give a [*WebSocketConn], whose ReadMessage,
+// WriteMessage and Close make it a message stream in its own right, one
+// WebSocket message per message. A WebSocket connection guarantees:
+//
+//   - a message received over MaxMessage (1,000,000 bytes by default)
+//     is never held past the limit: the connection is closed with
+//     status 1009 and ReadMessage returns a fatal
+//     [*MessageTooLargeError]; a message to send over it is not sent;
+//   - each side pings its peer (every 30 s after the last pong by
+//     default) and closes the connection with [ErrWebSocketPingTimeout]
+//     when a pong is 15 s late while the program reads; the pinging
+//     goroutine ends with Close;
+//   - a server refuses, with 403, browsers from other sites: an Origin
+//     header must name the request's host, or match OriginPatterns,
+//     unless CheckOrigin decides instead; no Origin is accepted;
+//   - Close sends a close frame and returns within a second.
+//
+// [WebSocketHandler.Accept] upgrades one HTTP request and hands the
+// connection to its caller, who may keep it after the HTTP handler
+// returns: net/http hands an upgraded connection over entirely, and an
+// http.Server neither tracks nor closes it.
 //
 // The package imports none of gorpcx's framing, protocol or session
 // packages, and knows nothing of JSON. For byte-stream connections the
@@ -48,6 +67,6 @@
 // [*WebSocketConn] has the methods of framing.Stream, and a
 // [*MessageTooLargeError] the Fatal and CostHint methods of
 // framing.Error, so a session runs over a WebSocket as over a framed
-// connection and treats an oversized WebSocket message as a non-fatal
-// framing error.
+// connection and treats a WebSocket message received over the limit as
+// a fatal framing error: it charges the peer and ends.
 package transport

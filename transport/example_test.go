@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorpcx/gorpcx/transport"
@@ -138,6 +140,56 @@ func ExampleWebSocketHandler() {
 	fmt.Printf("%s %v\n", reply, err)
 	// Output:
 	// 50 bytes <nil>
+}
+
+// Accept hands the connection to the handler's caller, here a
+// goroutine of the program's own that counts the connections it runs;
+// the HTTP handler returns at once.
+func ExampleWebSocketHandler_Accept() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	ln, err := transport.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ws := &transport.WebSocketHandler{MaxMessage: 64 << 10}
+	var running sync.WaitGroup
+	var count atomic.Int64
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r)
+		if err != nil {
+			return // Accept has answered with an HTTP error
+		}
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			defer c.Close()
+			n := count.Add(1)
+			msg, err := c.ReadMessage()
+			if err == nil {
+				c.WriteMessage(fmt.Appendf(nil, "connection %d got %q", n, msg))
+			}
+			c.ReadMessage() // until the client closes
+		}()
+	})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	c, err := transport.DialWebSocket(ctx, "ws://"+ln.Addr().String()+"/")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c.WriteMessage([]byte("hello"))
+	reply, err := c.ReadMessage()
+	fmt.Printf("%s %v\n", reply, err)
+	c.Close()
+	running.Wait()
+	// Output:
+	// connection 1 got "hello" <nil>
 }
 
 func ExampleListenConfig_deadPeers() {
