@@ -142,9 +142,7 @@ func (s *Server) start(c *connection, ep *Endpoint) {
 	opts := s.Options
 	opts.Side = session.Server
 	opts.Peer = peer
-	if opts.Logger == nil {
-		opts.Logger = s.Logger
-	}
+	opts.Logger = s.sessLog
 	if s.NewSession != nil {
 		if err := s.NewSession(tc, &opts); err != nil {
 			s.refused.hook.Add(1)

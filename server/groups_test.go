@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/gorpcx/gorpcx/session"
 )
@@ -236,5 +239,54 @@ func TestUsefulnessOrder(t *testing.T) {
 				t.Errorf("%+v less %+v = %v, want %v", order[i], order[j], got, want)
 			}
 		}
+	}
+}
+
+// Refusals are logged at a bounded rate: 300 refused connections give
+// at most the cap's burst of lines (plus its rate over the test's
+// time), and the lines written plus those reported suppressed add up
+// to every refusal.
+func TestRefusalLogsAreCapped(t *testing.T) {
+	core, logs := observer.New(zapcore.InfoLevel)
+	srv := start(t, &Server{
+		Peers:   PeerGroups{PerIP: 1, Exempt: noExempt()},
+		Options: session.Options{Handler: hello},
+		Logger:  zap.New(core),
+	})
+	addr := srv.Addr().String()
+	began := time.Now()
+	keep := dialFrom(t, "127.0.0.7", addr)
+	if !echoOK(keep) {
+		t.Fatal("first connection not served")
+	}
+	const refusals = 300
+	for range refusals {
+		c := dialFrom(t, "127.0.0.7", addr)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		c.Read(make([]byte, 1)) // until the server closes it
+		c.Close()
+	}
+	waitFor(t, "the refusals to count", func() bool { return srv.Stats().RefusedPerIP == refusals })
+	elapsed := time.Since(began)
+	lines := logs.FilterMessage("refusing connection: per-IP limit reached")
+	bound := 50 + int(elapsed.Seconds()*10) + 10
+	if lines.Len() > bound {
+		t.Errorf("%d refusal lines for %d refusals in %v, want at most %d", lines.Len(), refusals, elapsed, bound)
+	}
+	var reported int64
+	for _, e := range lines.All() {
+		if v, ok := e.ContextMap()["suppressed"]; ok {
+			reported += v.(int64)
+		}
+	}
+	suppressed := srv.Stats().LogLinesSuppressed
+	if suppressed == 0 {
+		t.Errorf("nothing suppressed for %d refusals", refusals)
+	}
+	if got := int64(lines.Len()) + suppressed; got != refusals {
+		t.Errorf("%d lines + %d suppressed = %d, want %d", lines.Len(), suppressed, got, refusals)
+	}
+	if reported > suppressed {
+		t.Errorf("lines report %d suppressed, the cap counted %d", reported, suppressed)
 	}
 }

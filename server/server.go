@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gorpcx/gorpcx/framing"
+	"github.com/gorpcx/gorpcx/internal/logcap"
 	"github.com/gorpcx/gorpcx/session"
 	"github.com/gorpcx/gorpcx/transport"
 )
@@ -123,16 +124,22 @@ type Server struct {
 	// answered.
 	MaxIncomingBytes int64
 	// Logger receives the server's logs, and the sessions' unless
-	// Options.Logger is set (no-op when nil). Lines a peer can trigger
-	// (refusals, evictions, failed handshakes) are rate-limited.
+	// Options.Logger is set (no-op when nil). The server caps the lines
+	// of each message, across all its sessions: at most 50 at once, then
+	// 10 a second (lines of DPanic level and above always pass); the
+	// next line of a message that passes carries the number dropped as
+	// "suppressed", and the logger's Sync writes a summary of what is
+	// left. Each session limits the lines its peer can trigger too (see
+	// package session).
 	Logger *zap.Logger
 
 	initOnce sync.Once
 	initErr  error
 	budget   *session.Budget
 	groups   *groups
-	log      *zap.Logger
-	warns    warnLimiter
+	log      *zap.Logger // Logger, capped
+	sessLog  *zap.Logger // Options.Logger (or Logger), capped
+	caps     [2]*logcap.Core
 
 	// mu guards what follows. Lock order: Server.mu, then the groups'
 	// mutex, then a session's own locks.
@@ -162,7 +169,11 @@ func (s *Server) init() error {
 			s.initErr = err
 			return
 		}
-		s.log = s.Logger
+		s.log, s.caps[0] = capLogger(s.Logger)
+		s.sessLog = s.log
+		if s.Options.Logger != nil {
+			s.sessLog, s.caps[1] = capLogger(s.Options.Logger)
+		}
 		if s.log == nil {
 			s.log = zap.NewNop()
 		}

@@ -20,6 +20,9 @@ type Stats struct {
 	// RefusedByHook counts the connections NewSession refused, and
 	// FailedHandshakes those whose TLS handshake failed or timed out.
 	RefusedByHook, FailedHandshakes uint64
+	// LogLinesSuppressed counts the log lines the server's cap has
+	// dropped (see Server.Logger).
+	LogLinesSuppressed int64
 	// IncomingBytes is the bytes of incoming work the sessions hold
 	// (see Server.MaxIncomingBytes).
 	IncomingBytes int64
@@ -37,6 +40,9 @@ func (s *Server) Stats() Stats {
 		RefusedByHook:    s.refused.hook.Load(),
 		FailedHandshakes: s.refused.handshake.Load(),
 		IncomingBytes:    s.IncomingBytes(),
+	}
+	if s.init() == nil {
+		st.LogLinesSuppressed = s.suppressed()
 	}
 	s.mu.Lock()
 	st.Connections = s.live
