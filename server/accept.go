@@ -63,7 +63,7 @@ func (s *Server) acceptLoop(ln net.Listener, ep *Endpoint) error {
 			continue
 		}
 		delay = 0
-		c, ok := s.admit(conn, peerAddr(conn))
+		c, ok := s.admit(conn, conn, peerAddr(conn), true)
 		if !ok {
 			continue
 		}
@@ -139,10 +139,7 @@ func (s *Server) start(c *connection, ep *Endpoint) {
 		}
 	}
 	peer := peerName(conn)
-	opts := s.Options
-	opts.Side = session.Server
-	opts.Peer = peer
-	opts.Logger = s.sessLog
+	opts := s.sessionOptions(c, peer)
 	if s.NewSession != nil {
 		if err := s.NewSession(tc, &opts); err != nil {
 			s.refused.hook.Add(1)
@@ -151,6 +148,26 @@ func (s *Server) start(c *connection, ep *Endpoint) {
 			return
 		}
 	}
+	framer := ep.Framer
+	if framer == nil {
+		framer = s.Framer
+	}
+	if framer == nil {
+		framer = framing.Newline{}
+	}
+	gate := s.budget.Gate(conn)
+	opts.Gate = gate
+	opts.Budget = s.budget
+	s.run(c, framing.NewStream(framer, gate), &opts)
+}
+
+// sessionOptions returns the options of the session of c: the
+// server's template, with the shared cost of c's groups.
+func (s *Server) sessionOptions(c *connection, peer string) session.Options {
+	opts := s.Options
+	opts.Side = session.Server
+	opts.Peer = peer
+	opts.Logger = s.sessLog
 	if c.ip != nil && !s.groups.cfg.NoSharedCost {
 		cost := session.DefaultCost()
 		if opts.Cost != nil {
@@ -166,16 +183,15 @@ func (s *Server) start(c *connection, ep *Endpoint) {
 		}
 		opts.Cost = &cost
 	}
+	return opts
+}
+
+// run starts the session of c over stream, unless c was evicted or the
+// server closed meanwhile; the session's end releases c.
+func (s *Server) run(c *connection, stream framing.Stream, opts *session.Options) {
 	decay := session.DefaultCost().DecayPerSecond
 	if opts.Cost != nil {
 		decay = opts.Cost.DecayPerSecond
-	}
-	framer := ep.Framer
-	if framer == nil {
-		framer = s.Framer
-	}
-	if framer == nil {
-		framer = framing.Newline{}
 	}
 	userOnClose := opts.OnClose
 	var sess *session.Session
@@ -190,15 +206,13 @@ func (s *Server) start(c *connection, ep *Endpoint) {
 	s.mu.Lock()
 	if s.closed || c.evicted {
 		// Closed, or evicted, while this connection shook hands or
-		// NewSession ran: it was never served.
+		// its hook ran: it was never served.
 		s.mu.Unlock()
-		s.fail(c)
+		_ = stream.Close()
+		s.release(c, 0, 0)
 		return
 	}
-	gate := s.budget.Gate(conn)
-	opts.Gate = gate
-	opts.Budget = s.budget
-	sess = session.New(framing.NewStream(framer, gate), &opts)
+	sess = session.New(stream, opts)
 	c.sess.Store(sess)
 	s.mu.Unlock()
 	close(ready)
@@ -206,5 +220,5 @@ func (s *Server) start(c *connection, ep *Endpoint) {
 		// What the peer's groups hold weighs from the start.
 		sess.Recalculate()
 	}
-	s.log.Debug("session started", zap.String("session", sess.Name()), zap.String("peer", peer))
+	s.log.Debug("session started", zap.String("session", sess.Name()), zap.String("peer", opts.Peer))
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"strconv"
@@ -49,7 +50,8 @@ func (a AtLimit) String() string {
 // its TLS handshake, PROXY header or NewSession hook runs (sess nil),
 // and while its session runs.
 type connection struct {
-	conn     net.Conn
+	closer   io.Closer // the connection, or the WebSocket
+	conn     net.Conn  // the connection; nil for a WebSocket
 	accepted time.Time
 	peer     netip.Addr // the real client's address; invalid for Unix sockets
 	sess     atomic.Pointer[session.Session]
@@ -76,7 +78,7 @@ func (c *connection) close(cause error) {
 		s.AbortWith(cause)
 		return
 	}
-	_ = c.conn.Close()
+	_ = c.closer.Close()
 }
 
 // usefulness ranks a connection for shedding: the lower, the sooner it
@@ -116,21 +118,32 @@ func (c *connection) usefulness(now time.Time) usefulness {
 // admit registers a connection just accepted, or refuses it (closing
 // it). At MaxSessions in Shed mode it evicts the least useful
 // connection held to make room.
-func (s *Server) admit(conn net.Conn, peer netip.Addr) (*connection, bool) {
-	c := &connection{conn: conn, accepted: time.Now(), peer: peer}
+//
+// conn is nil for a WebSocket. With wait false (a WebSocket), a paused
+// server at the limit refuses the connection instead of holding it.
+func (s *Server) admit(closer io.Closer, conn net.Conn, peer netip.Addr, wait bool) (*connection, bool) {
+	c := &connection{closer: closer, conn: conn, accepted: time.Now(), peer: peer}
 	switch s.groups.join(c, peer) {
 	case overIP:
 		s.refused.perIP.Add(1)
 		s.warn("refusing connection: per-IP limit reached", zap.String("peer", peer.String()))
-		_ = conn.Close()
+		_ = closer.Close()
 		return nil, false
 	case overSubnet:
 		s.refused.perSubnet.Add(1)
 		s.warn("refusing connection: per-subnet limit reached", zap.String("peer", peer.String()))
-		_ = conn.Close()
+		_ = closer.Close()
 		return nil, false
 	}
 	s.mu.Lock()
+	if !wait && s.AtLimit == Pause && s.live >= s.maxSessions() {
+		s.mu.Unlock()
+		s.groups.leave(c, 0, 0, c.accepted)
+		s.refused.full.Add(1)
+		s.warn("refusing connection: session limit reached", zap.String("peer", peer.String()))
+		_ = closer.Close()
+		return nil, false
+	}
 	for s.AtLimit == Pause && !s.closed && s.live >= s.maxSessions() {
 		// Another accept loop took the last place after this one looked:
 		// the connection waits as it would in the backlog.
@@ -145,7 +158,7 @@ func (s *Server) admit(conn net.Conn, peer netip.Addr) (*connection, bool) {
 	if s.closed {
 		s.mu.Unlock()
 		s.groups.leave(c, 0, 0, c.accepted)
-		_ = conn.Close()
+		_ = closer.Close()
 		return nil, false
 	}
 	var victim *connection
@@ -171,7 +184,7 @@ func (s *Server) admit(conn net.Conn, peer netip.Addr) (*connection, bool) {
 	if victim != nil {
 		s.evicted.Add(1)
 		s.warn("evicting the least useful connection: session limit reached",
-			zap.Stringer("evicted", victim.conn.RemoteAddr()), zap.Int("limit", s.maxSessions()))
+			zap.Stringer("evicted", victim.peer), zap.Int("limit", s.maxSessions()))
 		victim.close(ErrEvicted)
 	}
 	return c, true

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"net"
 	"time"
 
 	"github.com/gorpcx/gorpcx/framing"
@@ -24,6 +25,12 @@ type Dialer struct {
 	Via transport.ContextDialer
 	// Timeout, if positive, bounds connecting and the TLS handshake.
 	Timeout time.Duration
+	// KeepAlive and UserTimeout find a dead server (see
+	// transport.Dialer): keep-alive probes (nil: on, with transport's
+	// defaults) and, on Linux, TCP_USER_TIMEOUT (0: the default;
+	// negative: off). Not used through Via.
+	KeepAlive   *net.KeepAliveConfig
+	UserTimeout time.Duration
 	// Framer cuts the connection's bytes into messages (default
 	// framing.Newline{}).
 	Framer framing.Framer
@@ -41,7 +48,7 @@ func (d *Dialer) Dial(ctx context.Context, network, address string) (*session.Se
 	if d != nil {
 		cfg = *d
 	}
-	td := transport.Dialer{TLS: cfg.TLS, Via: cfg.Via, Timeout: cfg.Timeout}
+	td := transport.Dialer{TLS: cfg.TLS, Via: cfg.Via, Timeout: cfg.Timeout, KeepAlive: cfg.KeepAlive, UserTimeout: cfg.UserTimeout}
 	conn, err := td.Dial(ctx, network, address)
 	if err != nil {
 		return nil, err

@@ -84,8 +84,14 @@ type Server struct {
 	// served by the same handlers under the same limits.
 	Endpoints []Endpoint
 	// HandshakeTimeout bounds an accepted connection's TLS handshake (10 s
-	// when zero).
+	// when zero), counted from accept.
 	HandshakeTimeout time.Duration
+	// KeepAlive and UserTimeout find dead TCP peers, on every TCP
+	// endpoint: keep-alive probes (nil: on, with transport's defaults)
+	// and, on Linux, TCP_USER_TIMEOUT (0: transport.DefaultUserTimeout;
+	// negative: off). See transport.ListenConfig.
+	KeepAlive   *net.KeepAliveConfig
+	UserTimeout time.Duration
 
 	// Framer cuts each connection's bytes into messages (default
 	// framing.Newline{}).
@@ -100,6 +106,9 @@ type Server struct {
 	// error logged. While it runs the connection counts against the
 	// limits, and it may be evicted.
 	NewSession func(conn *transport.Conn, opts *session.Options) error
+	// NewWebSocketSession is NewSession for the WebSockets of the
+	// handler Server.WebSocket returns.
+	NewWebSocketSession func(conn *transport.WebSocketConn, opts *session.Options) error
 	// MaxSessions limits the connections held at once, counted from
 	// accept (DefaultMaxSessions when zero, no limit when negative). What
 	// happens to a new connection at the limit is AtLimit's choice: by
@@ -158,7 +167,7 @@ type Server struct {
 	evicted  atomic.Uint64
 	pauses   atomic.Uint64
 	refused  struct {
-		perIP, perSubnet, hook, handshake atomic.Uint64
+		perIP, perSubnet, hook, handshake, full atomic.Uint64
 	}
 }
 
@@ -231,7 +240,7 @@ func (s *Server) Listen(ctx context.Context) error {
 		if address == "" && network != "unix" {
 			address = "127.0.0.1:0"
 		}
-		lc := transport.ListenConfig{TLS: ep.TLS, UnixMode: ep.UnixMode}
+		lc := transport.ListenConfig{TLS: ep.TLS, UnixMode: ep.UnixMode, KeepAlive: s.KeepAlive, UserTimeout: s.UserTimeout}
 		ln, err := lc.Listen(ctx, network, address)
 		if err != nil {
 			for _, l := range lns {
@@ -366,7 +375,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range conns {
 		sess := c.sess.Load()
 		if sess == nil {
-			_ = c.conn.Close()
+			_ = c.closer.Close()
 			continue
 		}
 		wg.Add(1)
@@ -408,13 +417,6 @@ func (s *Server) IncomingBytes() int64 {
 // connection it accepted has ended (aiorpcX's wait_closed). It returns
 // at once for a server that never served.
 func (s *Server) Wait() {
-	s.mu.Lock()
-	serving := s.listening || len(s.listeners) > 0
-	closed := s.closed
-	s.mu.Unlock()
-	if !serving && !closed {
-		return
-	}
 	s.loops.Wait()
 	s.wg.Wait()
 }

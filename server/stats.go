@@ -17,6 +17,10 @@ type Stats struct {
 	// RefusedPerIP and RefusedPerSubnet count the connections closed at
 	// once because their peer's IP or subnet group was at its limit.
 	RefusedPerIP, RefusedPerSubnet uint64
+	// RefusedFull counts the WebSocket connections refused because a
+	// paused server (AtLimit Pause) was at MaxSessions: an upgraded
+	// WebSocket cannot wait in a listen backlog.
+	RefusedFull uint64
 	// RefusedByHook counts the connections NewSession refused, and
 	// FailedHandshakes those whose TLS handshake failed or timed out.
 	RefusedByHook, FailedHandshakes uint64
@@ -37,6 +41,7 @@ func (s *Server) Stats() Stats {
 		Pauses:           s.pauses.Load(),
 		RefusedPerIP:     s.refused.perIP.Load(),
 		RefusedPerSubnet: s.refused.perSubnet.Load(),
+		RefusedFull:      s.refused.full.Load(),
 		RefusedByHook:    s.refused.hook.Load(),
 		FailedHandshakes: s.refused.handshake.Load(),
 		IncomingBytes:    s.IncomingBytes(),
