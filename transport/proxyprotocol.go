@@ -608,7 +608,7 @@ func (p *proxyConn) Read(b []byte) (int, error) {
 // Write reads the header first if that has not been done: nothing is
 // sent to a connection that may yet be refused.
 func (p *proxyConn) Write(b []byte) (int, error) {
-	if p.state.Load() != proxyReady && p.state.Load() != proxyBuffered {
+	if s := p.state.Load(); s != proxyReady && s != proxyBuffered {
 		if err := p.ensure(context.Background()); err != nil {
 			return 0, err
 		}
