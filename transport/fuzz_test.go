@@ -80,6 +80,8 @@ func FuzzProxyHeader(f *testing.F) {
 		[]byte("PROXY UNKNOWN\r\n{}"),
 		[]byte("PROXY TCP4 1.2.3.4\r\n"),
 		[]byte("PROXIMA"),
+		[]byte("PROXY"),
+		[]byte("PROXYPROXY \r\n"),
 		v2Header("203.0.113.7:40000", "198.51.100.1:50001", []byte{4, 0, 1, 0}),
 		v2Header("[2001:db8::7]:40000", "[2001:db8::1]:50001", nil),
 		v2Local(),
@@ -140,7 +142,7 @@ func FuzzProxyHeader(f *testing.F) {
 		hctx, hcancel := context.WithTimeout(ctx, testTimeout)
 		defer hcancel()
 		err = c.Handshake(hctx)
-		signed := bytes.HasPrefix(data, []byte("PROXY")) || bytes.HasPrefix(data, []byte(v2Sig))
+		signed := bytes.HasPrefix(data, []byte("PROXY ")) || bytes.HasPrefix(data, []byte(v2Sig))
 		if err != nil {
 			var pe *ProxyError
 			if !errors.As(err, &pe) {

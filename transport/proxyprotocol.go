@@ -512,7 +512,7 @@ func (m ProxyMode) describe() string {
 }
 
 var (
-	proxySigV1 = []byte("PROXY")
+	proxySigV1 = []byte("PROXY ")
 	proxySigV2 = []byte("\r\n\r\n\x00\r\nQUIT\n")
 )
 

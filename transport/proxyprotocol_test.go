@@ -199,6 +199,15 @@ func TestProxyProtocol(t *testing.T) {
 			first: []byte("PROXIMA\n"), wantData: "PROXIMA\n",
 		},
 		{
+			name: "untrusted direct client starting with PROXY but no space", pp: ProxyProtocol{Mode: ProxyAny, Trusted: notLoopback},
+			first: []byte("PROXYZ\n"), wantData: "PROXYZ\n",
+		},
+		{
+			name: "trusted, PROXY without a space", pp: ProxyProtocol{Mode: ProxyAny},
+			first:   []byte("PROXYTCP4 203.0.113.7 198.51.100.1 40000 50001\r\n"),
+			wantErr: []error{ErrProxyHeaderMissing}, mustClose: true,
+		},
+		{
 			name: "untrusted direct client starting like a v2 signature", pp: ProxyProtocol{Mode: ProxyAny, Trusted: notLoopback},
 			first: []byte("\r\n\r\nhi\n"), wantData: "\r\n\r\nhi\n",
 		},
