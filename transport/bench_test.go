@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"testing"
@@ -114,6 +115,58 @@ func BenchmarkWebSocketRoundTrip(b *testing.B) {
 			}
 			c.Close()
 			<-served
+		})
+	}
+}
+
+// BenchmarkProxyAccept measures a connection's set-up on a listener,
+// from the client's dial to the server's first byte of data: accept,
+// Handshake (which reads the PROXY protocol header), one read. "off"
+// is the same without the PROXY protocol, for comparison.
+func BenchmarkProxyAccept(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		mode   ProxyMode
+		header []byte
+	}{
+		{"off", ProxyOff, nil},
+		{"v1", ProxyV1, v1Header("203.0.113.7:40000", "198.51.100.1:50001")},
+		{"v2", ProxyV2, v2Header("[2001:db8::7]:40000", "[2001:db8::1]:50001", nil)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			lc := ListenConfig{Proxy: &ProxyProtocol{Mode: bc.mode}}
+			ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ln.Close()
+			msg := append(bc.header, 'x')
+			buf := make([]byte, 1)
+			var d net.Dialer
+			b.ReportAllocs()
+			for b.Loop() {
+				client, err := d.DialContext(ctx, "tcp", ln.Addr().String())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := client.Write(msg); err != nil {
+					b.Fatal(err)
+				}
+				c, err := ln.AcceptConn()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := c.Handshake(ctx); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.ReadFull(c, buf); err != nil || buf[0] != 'x' {
+					b.Fatal(err)
+				}
+				c.Close()
+				client.Close()
+			}
 		})
 	}
 }

@@ -12,7 +12,13 @@ import (
 // Conn is a connection made by [Dialer.Dial] or accepted by a
 // [Listener]. It is a net.Conn that also knows the details a session
 // and its logs need: the remote address as the caller meant it, the
-// proxy that carried it, and its TLS state.
+// proxy that carried it, its TLS state, and on a listener with the
+// PROXY protocol on, the real client and the balancer that sent it.
+//
+// On such a listener ([ListenConfig].Proxy) the header is read by
+// [Conn.Handshake] or by the first Read or Write, never by Accept; a
+// server calls Handshake first, so that [Conn.RemoteAddress] names the
+// real client before anything else is done with the connection.
 //
 // Reads, writes and deadlines go to the underlying connection (see
 // [Conn.NetConn]), with the same rules for concurrent use: one reader
@@ -20,9 +26,10 @@ import (
 // from any goroutine. Conns come from Dial and Accept: the zero Conn is
 // not usable.
 type Conn struct {
-	conn   net.Conn  // what Read and Write use: tlsConn when TLS is on
-	tls    *tls.Conn // nil without TLS
-	remote NetAddress
+	conn   net.Conn   // what Read and Write use: tlsConn when TLS is on
+	tls    *tls.Conn  // nil without TLS
+	proxy  *proxyConn // nil without the PROXY protocol; under tls if both
+	remote NetAddress // the socket's peer (for a dial, the target)
 	via    ContextDialer
 	local  net.Addr // if not nil, what LocalAddr reports
 }
@@ -49,8 +56,11 @@ func (c *Conn) LocalAddr() net.Addr {
 }
 
 // RemoteAddr returns the address of the socket's peer as the network
-// sees it: for a connection through a proxy, that is the proxy. See
-// [Conn.RemoteAddress] for the address the caller meant.
+// sees it: for a connection dialed through a proxy, that is the proxy.
+// See [Conn.RemoteAddress] for the address the caller meant. For a
+// connection that began with an accepted PROXY protocol header, it is
+// the client's address from the header once the header has been read
+// (before that, the balancer's).
 func (c *Conn) RemoteAddr() net.Addr { return c.conn.RemoteAddr() }
 
 // SetDeadline sets the read and write deadlines, as net.Conn.SetDeadline.
@@ -70,8 +80,52 @@ func (c *Conn) SetWriteDeadline(t time.Time) error { return c.conn.SetWriteDeadl
 //   - for an accepted TCP connection, the peer's IP address and port
 //     (an IPv4 peer of a dual-stack listener is reported as IPv4);
 //   - for a Unix socket, which has no host and port, the zero
-//     NetAddress: [Conn.RemoteAddr] gives the socket's *net.UnixAddr.
-func (c *Conn) RemoteAddress() NetAddress { return c.remote }
+//     NetAddress: [Conn.RemoteAddr] gives the socket's *net.UnixAddr;
+//   - for an accepted connection that began with a PROXY protocol
+//     header naming a client, that client's IP address and port, once
+//     the header has been read ([Conn.Handshake], or the first Read or
+//     Write); before that, and for a header that names no client (a
+//     LOCAL or UNKNOWN one), the socket's peer as above.
+//
+// It is safe to call at any time, from any goroutine; it never waits
+// for the header.
+func (c *Conn) RemoteAddress() NetAddress {
+	if c.proxy != nil {
+		if h := c.proxy.accepted(); h != nil && !h.Local && !h.Source.IsZero() {
+			return h.Source
+		}
+	}
+	return c.remote
+}
+
+// Balancer returns the address of the load balancer that sent the
+// connection's PROXY protocol header (the socket's peer) and true, once
+// a header has been read and accepted, including a LOCAL or UNKNOWN one.
+// Without a header (the PROXY protocol off, a direct client, a header
+// not read yet) it returns the zero NetAddress and false. On a Unix
+// socket the balancer has no address: the zero NetAddress and true.
+func (c *Conn) Balancer() (NetAddress, bool) {
+	if c.proxy == nil || c.proxy.accepted() == nil {
+		return NetAddress{}, false
+	}
+	return c.remote, true
+}
+
+// ProxyHeader returns a copy of the PROXY protocol header the
+// connection began with, once it has been read and accepted, or nil:
+// without a header, or before it is read. It never waits for the
+// header.
+func (c *Conn) ProxyHeader() *ProxyHeader {
+	if c.proxy == nil {
+		return nil
+	}
+	h := c.proxy.accepted()
+	if h == nil {
+		return nil
+	}
+	cp := *h
+	return &cp
+}
 
 // Proxy returns the dialer that carried the connection ([Dialer.Via]),
 // or nil for a direct or accepted connection (aiorpcX's proxy()). For
@@ -91,13 +145,28 @@ func (c *Conn) TLSState() (tls.ConnectionState, bool) {
 	return c.tls.ConnectionState(), true
 }
 
-// Handshake runs the TLS handshake if it has not run yet, bounded by
-// ctx, and returns its error; without TLS it returns nil at once. A
-// dialed connection has already shaken hands; a server calls Handshake
-// on an accepted connection to see the client's TLS state before the
-// first read. If ctx ends first the connection is closed, as with
-// tls.Conn.HandshakeContext.
+// Handshake does what an accepted connection needs before it carries
+// data, bounded by ctx: it reads the PROXY protocol header, if the
+// listener expects one and it has not been read (bounded also by
+// [ProxyProtocol].HeaderTimeout), then runs the TLS handshake, if TLS
+// is on and it has not run (TLS runs over the connection after the
+// header). It returns nil at once when there is nothing left to do; a
+// dialed connection has already shaken hands.
+//
+// A server calls Handshake on an accepted connection before anything
+// else, so that [Conn.RemoteAddress] names the real client and
+// [Conn.TLSState] the client's TLS state before the first read.
+//
+// A refused header is a [*ProxyError] (see [ErrProxyUntrusted] and the
+// others), and the connection is closed; every later call returns the
+// same error. If ctx ends first the connection is closed and the error
+// matches ctx.Err(), as with tls.Conn.HandshakeContext.
 func (c *Conn) Handshake(ctx context.Context) error {
+	if c.proxy != nil {
+		if err := c.proxy.ensure(ctx); err != nil {
+			return err
+		}
+	}
 	if c.tls == nil {
 		return nil
 	}
@@ -105,8 +174,12 @@ func (c *Conn) Handshake(ctx context.Context) error {
 }
 
 // NetConn returns the connection that Read and Write use: a *tls.Conn
-// when TLS is on (its NetConn method gives the socket beneath), else
-// the socket itself or the connection the proxy dialer returned.
+// when TLS is on (its NetConn method gives the connection beneath),
+// else the socket itself or the connection the proxy dialer returned.
+// On a listener with the PROXY protocol on, the connection beneath TLS
+// (or the one returned, without TLS) is a net.Conn that reads the
+// header first and whose NetConn method gives the socket: reading the
+// socket directly would skip bytes already buffered behind the header.
 // Closing it closes c.
 func (c *Conn) NetConn() net.Conn { return c.conn }
 

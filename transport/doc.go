@@ -34,6 +34,32 @@
 // [ListenConfig.UnixMode] appears at its path with that mode already
 // set, never with the wider one the umask allows. (Systems without
 // flock, such as Windows, make no lock file; see [ListenConfig.Listen].)
+// Behind a load balancer such as HAProxy, a listener can read the PROXY
+// protocol (versions 1 and 2, [ListenConfig].Proxy): each connection
+// from a trusted balancer begins with a header naming the real client,
+// which the connection then reports as its remote address, the balancer
+// staying readable as [Conn.Balancer]. The guarantees:
+//
+//   - a header is taken only from a trusted source (the networks of
+//     [ProxyProtocol].Trusted, loopback by default; every peer of a
+//     Unix socket): a header from any other is refused and the
+//     connection closed, so that no client can claim another's address;
+//   - a trusted source must send a header (unless Optional), of a
+//     version the [ProxyMode] allows, and well formed; a source that is
+//     not trusted and sends none is served as a direct client;
+//   - the header is never read by Accept, so that a silent or slow
+//     peer cannot hold up the accept loop: [Conn.Handshake] reads it
+//     (then runs the TLS handshake, which comes after it), or the first
+//     Read or Write does; its read is bounded by a timeout (10 s by
+//     default) and by Handshake's context, and a version 2 header by
+//     4,096 bytes after its fixed part;
+//   - a refusal is a [*ProxyError] matching one of [ErrProxyUntrusted],
+//     [ErrProxyHeaderMissing], [ErrProxyVersion] or
+//     [ErrProxyHeaderInvalid], and no byte is written to a connection
+//     before the start of its stream has been judged.
+//
+// Headers are parsed by github.com/pires/go-proxyproto, whose types
+// stay inside this package.
 //
 // For peers that speak over WebSocket, a [WebSocketDialer] and a
 // [WebSocketHandler] (github.com/coder/websocket underneath, which

@@ -7,14 +7,15 @@ import (
 	"strings"
 )
 
-// AddressError reports a host, port, protocol, network address or
-// service that does not follow the rules of this package. It quotes
-// the rejected text. When a part of a larger string is at fault (a
-// host inside "host:port"), Err holds the error for that part and
-// Unwrap returns it.
+// AddressError reports a host, port, protocol, network address,
+// service, network prefix or PROXY protocol mode that does not follow
+// the rules of this package. It quotes the rejected text. When a part
+// of a larger string is at fault (a host inside "host:port"), Err holds
+// the error for that part and Unwrap returns it.
 type AddressError struct {
 	// Type is what was being parsed: "host", "port", "protocol",
-	// "address" or "service".
+	// "address", "service", "network" (an IP prefix), "network list" or
+	// "PROXY protocol mode".
 	Type string
 	// Input is the rejected text, exactly as given.
 	Input string

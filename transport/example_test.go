@@ -229,3 +229,60 @@ func ExampleListenConfig_deadPeers() {
 	// Output:
 	// accepted a connection from 127.0.0.1
 }
+
+// A server behind a load balancer such as HAProxy (send-proxy or
+// send-proxy-v2 on its server line) sees each client's real address.
+// Here the client plays the balancer and writes a version 1 header by
+// hand.
+func ExampleListenConfig_proxy() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	lc := transport.ListenConfig{Proxy: &transport.ProxyProtocol{
+		Mode:    transport.ProxyAny,
+		Trusted: transport.DefaultTrusted(), // the balancer runs on this host
+	}}
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer ln.Close()
+
+	balancer, err := transport.Dial(ctx, "tcp", ln.Addr().String())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer balancer.Close()
+	io.WriteString(balancer, "PROXY TCP4 203.0.113.7 127.0.0.1 40000 50001\r\nhello\n")
+
+	c, err := ln.AcceptConn()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	if err := c.Handshake(ctx); err != nil { // reads the header
+		fmt.Println(err)
+		return
+	}
+	via, _ := c.Balancer()
+	fmt.Println("client", c.RemoteAddress(), "via", via.Host())
+	line := make([]byte, 6)
+	io.ReadFull(c, line)
+	fmt.Printf("%q\n", line)
+	// Output:
+	// client 203.0.113.7:40000 via 127.0.0.1
+	// "hello\n"
+}
+
+func ExampleParsePrefixes() {
+	trusted, err := transport.ParsePrefixes("10.0.0.0/8, 192.0.2.7, 2001:db8::/32")
+	fmt.Println(trusted, err)
+	_, err = transport.ParsePrefixes("10.0.0.0/8,lb.example.org")
+	fmt.Println(err)
+	// Output:
+	// [10.0.0.0/8 192.0.2.7/32 2001:db8::/32] <nil>
+	// transport: invalid network list "10.0.0.0/8,lb.example.org": invalid network "lb.example.org": not an IP address or a CIDR prefix
+}

@@ -53,6 +53,14 @@ type ListenConfig struct {
 	// probe count says. It is ignored on other systems and for Unix
 	// sockets.
 	UserTimeout time.Duration
+
+	// Proxy, if not nil and its Mode is not ProxyOff, makes every
+	// accepted connection begin with a PROXY protocol header from a
+	// trusted load balancer, which names the real client; see
+	// [ProxyProtocol]. It works on TCP and Unix sockets, and with TLS
+	// (the header comes first, then the TLS handshake). It is copied at
+	// Listen.
+	Proxy *ProxyProtocol
 }
 
 // Listen announces on the local network address and returns a
@@ -88,6 +96,9 @@ type ListenConfig struct {
 // an existing socket); it has no effect on the Listener afterwards.
 // Errors are *net.OpError values naming the network and address, as
 // from net.Listen; an address already taken matches [ErrAddressInUse].
+// A TLS configuration without a certificate, or a Proxy with an unknown
+// Mode or an invalid trusted network, is an error before anything is
+// opened.
 func (lc *ListenConfig) Listen(ctx context.Context, network, address string) (*Listener, error) {
 	var opts ListenConfig
 	if lc != nil {
@@ -103,6 +114,11 @@ func (lc *ListenConfig) Listen(ctx context.Context, network, address string) (*L
 		}
 		l.tls = opts.TLS.Clone()
 	}
+	proxy, err := newProxyConfig(opts.Proxy)
+	if err != nil {
+		return nil, opErr(err)
+	}
+	l.proxy = proxy
 	switch network {
 	case "tcp", "tcp4", "tcp6":
 		var nlc net.ListenConfig
@@ -159,8 +175,9 @@ func (a addrString) String() string  { return a.address }
 type Listener struct {
 	ln        net.Listener
 	tls       *tls.Config
-	file      *socketFile // the Unix socket file to remove on Close
-	unixAddr  net.Addr    // a *net.UnixAddr of the socket path, for Addr and accepted conns
+	proxy     *proxyConfig // nil without the PROXY protocol
+	file      *socketFile  // the Unix socket file to remove on Close
+	unixAddr  net.Addr     // a *net.UnixAddr of the socket path, for Addr and accepted conns
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -178,20 +195,25 @@ func (l *Listener) Accept() (net.Conn, error) {
 	return c, nil
 }
 
-// AcceptConn waits for the next connection and returns it. With TLS
-// the handshake is not run here, so that a slow or silent client does
-// not hold up the accept loop: it runs on the connection's first Read
-// or Write, or on [Conn.Handshake]. After Close it returns an error
-// matching net.ErrClosed; other errors come from the operating system
-// (such as too many open files) and may be temporary.
+// AcceptConn waits for the next connection and returns it. Neither
+// the PROXY protocol header nor the TLS handshake is read here, so that
+// a slow or silent client does not hold up the accept loop: they run on
+// [Conn.Handshake], or on the connection's first Read or Write. After
+// Close it returns an error matching net.ErrClosed; other errors come
+// from the operating system (such as too many open files) and may be
+// temporary.
 func (l *Listener) AcceptConn() (*Conn, error) {
 	raw, err := l.ln.Accept()
 	if err != nil {
 		return nil, err
 	}
 	c := &Conn{conn: raw, remote: netAddressOf(raw.RemoteAddr()), local: l.unixAddr}
+	if l.proxy != nil {
+		c.proxy = newProxyConn(raw, l.proxy)
+		c.conn = c.proxy
+	}
 	if l.tls != nil {
-		tc := tls.Server(raw, l.tls)
+		tc := tls.Server(c.conn, l.tls)
 		c.conn, c.tls = tc, tc
 	}
 	return c, nil
