@@ -63,7 +63,9 @@ func (s *Server) acceptLoop(ln net.Listener, ep *Endpoint) error {
 			continue
 		}
 		delay = 0
-		c, ok := s.admit(conn, conn, peerAddr(conn), true)
+		// Behind a PROXY header the peer is known after the handshake:
+		// the groups are joined then.
+		c, ok := s.admit(conn, conn, peerAddr(conn), !s.needsProxyHeader(ep, conn), true)
 		if !ok {
 			continue
 		}
@@ -80,14 +82,25 @@ func (s *Server) acceptLoop(ln net.Listener, ep *Endpoint) error {
 	}
 }
 
-// needsHandshake reports whether conn has a TLS handshake to run.
+// needsHandshake reports whether conn has a PROXY header to read or a
+// TLS handshake to run.
 func (s *Server) needsHandshake(conn net.Conn) bool {
 	tc, ok := conn.(*transport.Conn)
-	if !ok {
+	return ok && tc.HasHandshake()
+}
+
+// needsProxyHeader reports whether conn comes from a listener that
+// reads a PROXY protocol header.
+func (s *Server) needsProxyHeader(ep *Endpoint, conn net.Conn) bool {
+	p := ep.Proxy
+	if p == nil {
+		p = s.Proxy
+	}
+	if p == nil || p.Mode == transport.ProxyOff {
 		return false
 	}
-	_, isTLS := tc.TLSState()
-	return isTLS
+	_, ok := conn.(*transport.Conn)
+	return ok
 }
 
 // peerAddr returns the IP address of conn's peer, or the invalid Addr
@@ -133,9 +146,15 @@ func (s *Server) start(c *connection, ep *Endpoint) {
 		cancel()
 		if err != nil {
 			s.refused.handshake.Add(1)
-			s.limitedInfo("TLS handshake failed", zap.String("peer", peerName(conn)), zap.Error(err))
+			s.limitedInfo("handshake failed", zap.String("peer", peerName(conn)), zap.Error(err))
 			s.fail(c)
 			return
+		}
+		if s.needsProxyHeader(ep, conn) {
+			if !s.joinGroups(c, peerAddr(conn)) {
+				s.fail(c)
+				return
+			}
 		}
 	}
 	peer := peerName(conn)

@@ -53,7 +53,7 @@ type connection struct {
 	closer   io.Closer // the connection, or the WebSocket
 	conn     net.Conn  // the connection; nil for a WebSocket
 	accepted time.Time
-	peer     netip.Addr // the real client's address; invalid for Unix sockets
+	peer     netip.Addr // the socket's peer (a balancer's, behind one); invalid for Unix sockets
 	sess     atomic.Pointer[session.Session]
 	// Guarded by Server.mu:
 	prev, next *connection // in Server.conns, in the order of accept
@@ -121,17 +121,12 @@ func (c *connection) usefulness(now time.Time) usefulness {
 //
 // conn is nil for a WebSocket. With wait false (a WebSocket), a paused
 // server at the limit refuses the connection instead of holding it.
-func (s *Server) admit(closer io.Closer, conn net.Conn, peer netip.Addr, wait bool) (*connection, bool) {
+//
+// peer is the address of the socket's peer; with grouped false (a
+// PROXY header still to read) the connection joins its groups later.
+func (s *Server) admit(closer io.Closer, conn net.Conn, peer netip.Addr, grouped, wait bool) (*connection, bool) {
 	c := &connection{closer: closer, conn: conn, accepted: time.Now(), peer: peer}
-	switch s.groups.join(c, peer) {
-	case overIP:
-		s.refused.perIP.Add(1)
-		s.warn("refusing connection: per-IP limit reached", zap.String("peer", peer.String()))
-		_ = closer.Close()
-		return nil, false
-	case overSubnet:
-		s.refused.perSubnet.Add(1)
-		s.warn("refusing connection: per-subnet limit reached", zap.String("peer", peer.String()))
+	if grouped && !s.joinGroups(c, peer) {
 		_ = closer.Close()
 		return nil, false
 	}
@@ -188,6 +183,22 @@ func (s *Server) admit(closer io.Closer, conn net.Conn, peer netip.Addr, wait bo
 		victim.close(ErrEvicted)
 	}
 	return c, true
+}
+
+// joinGroups puts c in the groups of peer, or counts and logs its
+// refusal and reports false.
+func (s *Server) joinGroups(c *connection, peer netip.Addr) bool {
+	switch s.groups.join(c, peer) {
+	case overIP:
+		s.refused.perIP.Add(1)
+		s.warn("refusing connection: per-IP limit reached", zap.String("peer", peer.String()))
+		return false
+	case overSubnet:
+		s.refused.perSubnet.Add(1)
+		s.warn("refusing connection: per-subnet limit reached", zap.String("peer", peer.String()))
+		return false
+	}
+	return true
 }
 
 // leastUsefulLocked returns the connection to shed, or nil if there is

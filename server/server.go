@@ -56,6 +56,9 @@ type Endpoint struct {
 	// Framer cuts the endpoint's connections into messages (the
 	// server's Framer when nil).
 	Framer framing.Framer
+	// Proxy, if set, reads a PROXY protocol header on the endpoint's
+	// connections (the server's Proxy when nil); see Server.Proxy.
+	Proxy *transport.ProxyProtocol
 }
 
 // Server accepts connections and runs a session for each (aiorpcX's
@@ -83,8 +86,17 @@ type Server struct {
 	// instead of Network and Address: TCP, TLS and Unix sockets at once,
 	// served by the same handlers under the same limits.
 	Endpoints []Endpoint
-	// HandshakeTimeout bounds an accepted connection's TLS handshake (10 s
-	// when zero), counted from accept.
+	// Proxy, if set and its Mode is not transport.ProxyOff, makes every
+	// connection begin with a PROXY protocol header from a trusted load
+	// balancer (see transport.ProxyProtocol): the client's address it
+	// carries is then the session's peer and what the per-peer limits
+	// of Peers use, and the balancer's stays readable with
+	// transport.Conn.Balancer in NewSession. Such connections count
+	// against MaxSessions from accept and join their peer groups once
+	// the header is read; a refused header closes the connection.
+	Proxy *transport.ProxyProtocol
+	// HandshakeTimeout bounds an accepted connection's PROXY header and
+	// TLS handshake together (10 s when zero), counted from accept.
 	HandshakeTimeout time.Duration
 	// KeepAlive and UserTimeout find dead TCP peers, on every TCP
 	// endpoint: keep-alive probes (nil: on, with transport's defaults)
@@ -209,7 +221,7 @@ func (s *Server) endpoints() []Endpoint {
 	if len(s.Endpoints) > 0 {
 		return s.Endpoints
 	}
-	return []Endpoint{{Network: s.Network, Address: s.Address, TLS: s.TLS, UnixMode: s.UnixMode}}
+	return []Endpoint{{Network: s.Network, Address: s.Address, TLS: s.TLS, UnixMode: s.UnixMode, Proxy: s.Proxy}}
 }
 
 // Listen starts listening on every endpoint and accepting connections
@@ -240,7 +252,11 @@ func (s *Server) Listen(ctx context.Context) error {
 		if address == "" && network != "unix" {
 			address = "127.0.0.1:0"
 		}
-		lc := transport.ListenConfig{TLS: ep.TLS, UnixMode: ep.UnixMode, KeepAlive: s.KeepAlive, UserTimeout: s.UserTimeout}
+		proxy := ep.Proxy
+		if proxy == nil {
+			proxy = s.Proxy
+		}
+		lc := transport.ListenConfig{TLS: ep.TLS, UnixMode: ep.UnixMode, Proxy: proxy, KeepAlive: s.KeepAlive, UserTimeout: s.UserTimeout}
 		ln, err := lc.Listen(ctx, network, address)
 		if err != nil {
 			for _, l := range lns {

@@ -51,7 +51,7 @@ func (s *Server) WebSocket(ws *transport.WebSocketHandler) http.Handler {
 		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 			peer = ap.Addr().Unmap()
 		}
-		c, ok := s.admit(wc, nil, peer, false)
+		c, ok := s.admit(wc, nil, peer, true, false)
 		if !ok {
 			return
 		}

@@ -173,6 +173,12 @@ func (c *Conn) Handshake(ctx context.Context) error {
 	return c.tls.HandshakeContext(ctx)
 }
 
+// HasHandshake reports whether the connection has a handshake step
+// that [Conn.Handshake] would run (or has run): a PROXY protocol header
+// to read, or TLS. A server runs Handshake on a goroutine of its own for
+// such connections, since it may wait for the peer.
+func (c *Conn) HasHandshake() bool { return c.proxy != nil || c.tls != nil }
+
 // NetConn returns the connection that Read and Write use: a *tls.Conn
 // when TLS is on (its NetConn method gives the connection beneath),
 // else the socket itself or the connection the proxy dialer returned.
