@@ -44,10 +44,12 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
@@ -60,6 +62,7 @@ import (
 	"github.com/gorpcx/gorpcx/protocol"
 	"github.com/gorpcx/gorpcx/server"
 	"github.com/gorpcx/gorpcx/session"
+	"github.com/gorpcx/gorpcx/transport"
 )
 
 // shutdownGrace is how long requests in flight may run after a signal.
@@ -77,6 +80,16 @@ type config struct {
 	concurrency       int
 	processingTimeout time.Duration
 	level             zapcore.Level
+
+	tls                 bool
+	tlsCert, tlsKey     string
+	maxSessions         int
+	proxy               transport.ProxyMode
+	trusted             []netip.Prefix
+	perIP, perSubnet    int
+	exempt              []netip.Prefix // nil: the SDK's default
+	firstMessageTimeout time.Duration
+	idleTimeout         time.Duration
 }
 
 // parseFlags parses the command line; errors are printed to stderr.
@@ -90,6 +103,17 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	concurrency := fs.Int("concurrency", session.DefaultConcurrency, "requests one session processes at once")
 	timeout := fs.Duration("processing-timeout", session.DefaultProcessingTimeout, "`duration` after which a running request gets -102 (0: never)")
 	level := fs.String("log", "info", "log level: debug, info, warn or error")
+	useTLS := fs.Bool("tls", false, "serve TLS, with a self-signed certificate for 127.0.0.1 and localhost made at start unless -tls-cert and -tls-key are given")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate `file` for -tls")
+	tlsKey := fs.String("tls-key", "", "PEM private key `file` for -tls")
+	maxSessions := fs.Int("max-sessions", server.DefaultMaxSessions, "sessions (connections, counted from accept) held at once; at the limit the least useful is closed to make room")
+	proxyMode := fs.String("proxy-protocol", "off", "read a PROXY protocol header first on every connection: off, v1, v2 or any")
+	trusted := fs.String("trusted", "127.0.0.1/32,::1/128", "comma-separated `networks` allowed to send a PROXY header; a header from anywhere else closes the connection")
+	perIP := fs.Int("per-ip", 0, fmt.Sprintf("sessions allowed per peer address (0: the SDK default, %d; negative: no limit)", server.DefaultPerIP))
+	perSubnet := fs.Int("per-subnet", 0, fmt.Sprintf("sessions allowed per peer subnet, /%d or /%d (0: the SDK default, %d; negative: no limit)", server.DefaultSubnetBitsV4, server.DefaultSubnetBitsV6, server.DefaultPerSubnet))
+	exempt := fs.String("exempt", "", "comma-separated `networks` exempt from per-peer limits (default: the SDK's, 127.0.0.0/8 and ::1/128; \"none\": nobody)")
+	firstMessage := fs.Duration("first-message-timeout", 0, fmt.Sprintf("a connection that has not sent a whole message this long after accept is closed (0: the SDK default, %v; negative: off)", server.DefaultFirstMessageTimeout))
+	idle := fs.Duration("idle-timeout", 0, fmt.Sprintf("a session that receives nothing this long is closed (0: the SDK default, %v; negative: off)", server.DefaultIdleTimeout))
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -124,6 +148,34 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if cfg.processingTimeout <= 0 {
 		cfg.processingTimeout = -1 // off
 	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return fail("-tls-cert and -tls-key go together")
+	}
+	if *tlsCert != "" && !*useTLS {
+		return fail("-tls-cert and -tls-key need -tls")
+	}
+	cfg.tls, cfg.tlsCert, cfg.tlsKey = *useTLS, *tlsCert, *tlsKey
+	if *maxSessions == 0 {
+		return fail("-max-sessions must not be 0 (negative: no limit)")
+	}
+	cfg.maxSessions = *maxSessions
+	if cfg.proxy, err = transport.ParseProxyMode(*proxyMode); err != nil {
+		return fail("-proxy-protocol: %v", err)
+	}
+	if cfg.trusted, err = transport.ParsePrefixes(*trusted); err != nil {
+		return fail("-trusted: %v", err)
+	}
+	cfg.perIP, cfg.perSubnet = *perIP, *perSubnet
+	switch *exempt {
+	case "":
+	case "none":
+		cfg.exempt = []netip.Prefix{}
+	default:
+		if cfg.exempt, err = transport.ParsePrefixes(*exempt); err != nil {
+			return fail("-exempt: %v", err)
+		}
+	}
+	cfg.firstMessageTimeout, cfg.idleTimeout = *firstMessage, *idle
 	switch *level {
 	case "debug", "info", "warn", "error":
 		cfg.level, _ = zapcore.ParseLevel(*level)
@@ -131,6 +183,15 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return fail("-log must be debug, info, warn or error, not %q", *level)
 	}
 	return cfg, nil
+}
+
+// loadCertificate returns the certificate of -tls-cert and -tls-key,
+// or a self-signed one for 127.0.0.1 and localhost.
+func loadCertificate(cfg *config) (tls.Certificate, error) {
+	if cfg.tlsCert != "" {
+		return tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+	}
+	return transport.SelfSigned(0, "127.0.0.1", "localhost")
 }
 
 // newLogger returns a human-readable logger writing to w at level.
@@ -158,15 +219,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	srv := &server.Server{
-		Address: cfg.addr,
-		Framer:  cfg.framer,
+		Address:     cfg.addr,
+		Framer:      cfg.framer,
+		MaxSessions: cfg.maxSessions,
+		Peers:       server.PeerGroups{PerIP: cfg.perIP, PerSubnet: cfg.perSubnet, Exempt: cfg.exempt},
+		NewSession:  rememberConn,
 		Options: session.Options{
-			Handler:           methods,
-			Dialect:           cfg.dialect,
-			Concurrency:       cfg.concurrency,
-			ProcessingTimeout: cfg.processingTimeout,
+			Handler:             methods,
+			Dialect:             cfg.dialect,
+			Concurrency:         cfg.concurrency,
+			ProcessingTimeout:   cfg.processingTimeout,
+			FirstMessageTimeout: cfg.firstMessageTimeout,
+			IdleTimeout:         cfg.idleTimeout,
 		},
 		Logger: log,
+	}
+	if cfg.proxy != transport.ProxyOff {
+		srv.Proxy = &transport.ProxyProtocol{Mode: cfg.proxy, Trusted: cfg.trusted}
+	}
+	if cfg.tls {
+		cert, err := loadCertificate(cfg)
+		if err != nil {
+			log.Error("cannot set up TLS", zap.Error(err))
+			return 1
+		}
+		srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	if err := srv.Listen(ctx); err != nil {
 		log.Error("cannot listen", zap.String("address", cfg.addr), zap.Error(err))

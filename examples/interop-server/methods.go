@@ -14,6 +14,7 @@ import (
 	"github.com/gorpcx/gorpcx/handler"
 	"github.com/gorpcx/gorpcx/protocol"
 	"github.com/gorpcx/gorpcx/session"
+	"github.com/gorpcx/gorpcx/transport"
 )
 
 // methods is the server's method table. Func binds the params, by
@@ -28,6 +29,7 @@ var methods = handler.Methods{
 	"request_back": handler.MustFunc(requestBack),
 	"bye":          handler.MustFunc(bye),
 	"stats":        handler.MustFunc(stats),
+	"whoami":       handler.MustFunc(whoami),
 }
 
 // echo returns its argument, byte for byte.
@@ -181,4 +183,41 @@ type sessionStats struct {
 func stats(ctx context.Context) sessionStats {
 	st := session.FromContext(ctx).Stats()
 	return sessionStats{RecvCount: st.RecvCount, SendCount: st.SendCount, Errors: st.Errors}
+}
+
+// connKey is where NewSession keeps the connection for whoami.
+type connKey struct{}
+
+// rememberConn is the server's NewSession hook: it keeps the connection
+// in the session's context, for whoami.
+func rememberConn(conn *transport.Conn, opts *session.Options) error {
+	parent := opts.Context
+	if parent == nil {
+		parent = context.Background()
+	}
+	opts.Context = context.WithValue(parent, connKey{}, conn)
+	return nil
+}
+
+// whoamiResult is the result of whoami.
+type whoamiResult struct {
+	Peer  string  `json:"peer"`
+	Local string  `json:"local"`
+	Via   *string `json:"via"`
+}
+
+// whoami returns the peer's address as the session sees it (the real
+// client behind a trusted PROXY header), the server's own address, and
+// the balancer's that sent the header (null without one).
+func whoami(ctx context.Context) whoamiResult {
+	conn, _ := ctx.Value(connKey{}).(*transport.Conn)
+	if conn == nil {
+		return whoamiResult{Peer: session.FromContext(ctx).Peer()}
+	}
+	res := whoamiResult{Peer: conn.RemoteAddr().String(), Local: conn.LocalAddr().String()}
+	if b, ok := conn.Balancer(); ok && !b.IsZero() {
+		via := b.String()
+		res.Via = &via
+	}
+	return res
 }
