@@ -187,6 +187,7 @@ func (s *Server) sessionOptions(c *connection, peer string) session.Options {
 	opts.Side = session.Server
 	opts.Peer = peer
 	opts.Logger = s.sessLog
+	serverTimeouts(&opts)
 	if c.ip != nil && !s.groups.cfg.NoSharedCost {
 		cost := session.DefaultCost()
 		if opts.Cost != nil {

@@ -112,7 +112,6 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	perIP := fs.Int("per-ip", 0, fmt.Sprintf("sessions allowed per peer address (0: the SDK default, %d; negative: no limit)", server.DefaultPerIP))
 	perSubnet := fs.Int("per-subnet", 0, fmt.Sprintf("sessions allowed per peer subnet, /%d or /%d (0: the SDK default, %d; negative: no limit)", server.DefaultSubnetBitsV4, server.DefaultSubnetBitsV6, server.DefaultPerSubnet))
 	exempt := fs.String("exempt", "", "comma-separated `networks` exempt from per-peer limits (default: the SDK's, 127.0.0.0/8 and ::1/128; \"none\": nobody)")
-	firstMessage := fs.Duration("first-message-timeout", 0, fmt.Sprintf("a connection that has not sent a whole message this long after accept is closed (0: the SDK default, %v; negative: off)", server.DefaultFirstMessageTimeout))
 	idle := fs.Duration("idle-timeout", 0, fmt.Sprintf("a session that receives nothing this long is closed (0: the SDK default, %v; negative: off)", server.DefaultIdleTimeout))
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -175,7 +174,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			return fail("-exempt: %v", err)
 		}
 	}
-	cfg.firstMessageTimeout, cfg.idleTimeout = *firstMessage, *idle
+	cfg.idleTimeout = *idle
 	switch *level {
 	case "debug", "info", "warn", "error":
 		cfg.level, _ = zapcore.ParseLevel(*level)
@@ -225,12 +224,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Peers:       server.PeerGroups{PerIP: cfg.perIP, PerSubnet: cfg.perSubnet, Exempt: cfg.exempt},
 		NewSession:  rememberConn,
 		Options: session.Options{
-			Handler:             methods,
-			Dialect:             cfg.dialect,
-			Concurrency:         cfg.concurrency,
-			ProcessingTimeout:   cfg.processingTimeout,
-			FirstMessageTimeout: cfg.firstMessageTimeout,
-			IdleTimeout:         cfg.idleTimeout,
+			Handler:           methods,
+			Dialect:           cfg.dialect,
+			Concurrency:       cfg.concurrency,
+			ProcessingTimeout: cfg.processingTimeout,
+			IdleTimeout:       cfg.idleTimeout,
 		},
 		Logger: log,
 	}
