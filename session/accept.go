@@ -111,10 +111,17 @@ func (s *Session) waitForRoomLocked(size int) {
 		return
 	}
 	s.sched.mu.Unlock()
+	if s.watch != nil {
+		// Not the peer's time: the session holds its limits.
+		s.watch.pause()
+	}
 	select {
 	case <-ch:
 	case <-shared:
 	case <-s.quit:
+	}
+	if s.watch != nil {
+		s.watch.resume()
 	}
 	s.readerWaiting.Store(false)
 	s.sched.mu.Lock()

@@ -7,8 +7,11 @@ import (
 	"net/rpc"
 	"net/rpc/jsonrpc"
 	"testing"
+	"time"
 
 	"github.com/sourcegraph/jsonrpc2"
+
+	"github.com/gorpcx/gorpcx/framing"
 )
 
 // benchAdd is the handler the benchmarks call: add two numbers.
@@ -156,5 +159,42 @@ func BenchmarkSendBatch(b *testing.B) {
 		if err := cli.SendBatch(ctx, batch); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkRoundTripGated is BenchmarkRoundTrip/pipe/raw with the
+// server's connection under a Gate, as a server.Server runs it: with
+// the timeouts off, and with the idle, first-message and
+// unfinished-message timeouts on (what they add to each message).
+func BenchmarkRoundTripGated(b *testing.B) {
+	for _, tt := range []struct {
+		name string
+		opts Options
+	}{
+		{"off", Options{}},
+		{"timeouts", Options{IdleTimeout: time.Hour, FirstMessageTimeout: time.Hour, MessageTimeout: time.Hour}},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			x, y := net.Pipe()
+			g := NewBudget(512 << 20).Gate(y)
+			opts := tt.opts
+			opts.Handler = benchAdd
+			opts.Gate = g
+			srv := New(framing.NewStream(framing.Newline{}, g), &opts)
+			cli := New(framing.NewStream(framing.Newline{}, x), &Options{Side: Client})
+			b.Cleanup(func() {
+				cli.Abort()
+				srv.Abort()
+			})
+			ctx := context.Background()
+			args := json.RawMessage(`["0123456789abcdef"]`)
+			var res json.RawMessage
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := cli.Call(ctx, "echo", args, &res); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

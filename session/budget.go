@@ -23,7 +23,8 @@ import (
 // few sessions that hold a lot stop first. What the budget cannot do is
 // take back bytes already held: peers that each hold an unfinished
 // message keep their bytes until they finish it or their session ends
-// (an idle or processing timeout, the server closing it).
+// (Options.MessageTimeout, an idle or processing timeout, the server
+// closing it).
 //
 // A Budget is safe for concurrent use. Its zero value has no limit;
 // make one with [NewBudget].

@@ -152,6 +152,25 @@ func BenchmarkGateRead(b *testing.B) {
 	}
 }
 
+// BenchmarkGateReadTimed is BenchmarkGateRead with the session's
+// MessageTimeout on: each read begins a message, which the Gate
+// records, and each message read is noted as the session does anyway
+// (Stats.LastRecv).
+func BenchmarkGateReadTimed(b *testing.B) {
+	g := NewBudget(512 << 20).Gate(nopConn{})
+	g.acct.limit = 16 << 20
+	s := &Session{start: time.Now(), gate: g}
+	g.w = &watchdog{s: s, message: time.Hour}
+	buf := make([]byte, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		n, _ := g.Read(buf)
+		g.settle(0)
+		s.stats.lastRecv.set(s.since())
+		_ = n
+	}
+}
+
 // nopConn reads 4 KiB of zeros at a time.
 type nopConn struct{}
 

@@ -227,18 +227,6 @@ func (s *Session) drain(ctx context.Context) error {
 	return s.w.flushWait(ctx)
 }
 
-// checkIdle closes the session if nothing arrived for IdleTimeout.
-func (s *Session) checkIdle() {
-	last, _ := s.stats.lastRecv.get() // never: 0, the start
-	since := s.since() - last
-	if since >= s.cfg.idleTimeout {
-		s.log.Info("closing idle session", zap.Duration("idle", since))
-		s.abort(ErrIdle)
-		return
-	}
-	s.idleT.Reset(s.cfg.idleTimeout - since)
-}
-
 // teardown ends the session after the reading ended with cause.
 func (s *Session) teardown(cause error) {
 	// Pending calls can never be answered now.
@@ -255,12 +243,11 @@ func (s *Session) teardown(cause error) {
 		_ = s.drain(ctx)
 	}
 	s.abort(s.Err())
+	// No ping may start once the wait below has begun.
+	s.watch.stop()
 	s.wg.Wait()
 	if s.sched.expiry != nil {
 		s.sched.expiry.Stop()
-	}
-	if s.idleT != nil {
-		s.idleT.Stop()
 	}
 	s.handOff.Stop()
 	s.w.stop()

@@ -46,13 +46,31 @@
 // them): requests handled at once and queued, incoming bytes held, a
 // processing timeout (-102 "server busy"), a send stall timeout, a
 // bound on bytes waiting to be written (senders wait; a peer that
-// floods without reading is aborted), an optional response size limit
-// and idle timeout, and cost accounting exactly as aiorpcX's (bytes,
-// errors, decay, throttling between the soft and the hard limit), with
-// the hard limit checked on every message: a peer past it is closed
-// whatever it sent, its queued requests answered -101 "excessive
-// resource usage". Log lines a peer can trigger are rate-limited (see
-// below).
+// floods without reading is aborted), an optional response size limit,
+// the optional timeouts below, and cost accounting exactly as aiorpcX's
+// (bytes, errors, decay, throttling between the soft and the hard
+// limit), with the hard limit checked on every message: a peer past it
+// is closed whatever it sent, its queued requests answered -101
+// "excessive resource usage". Log lines a peer can trigger are
+// rate-limited (see below).
+//
+// Timeouts on what the peer sends, all off by default in a session (a
+// server.Server turns them on): a session that has not received one
+// complete message within Options.FirstMessageTimeout of
+// Options.Accepted ends with [ErrFirstMessageTimeout]; a message whose
+// first bytes arrived and that is not complete within
+// Options.MessageTimeout of them ends it with [ErrMessageTimeout],
+// however steadily its bytes come (this needs Options.Gate, which sees
+// the bytes arrive; without one it does not apply); no message for
+// Options.IdleTimeout ends it with [ErrIdle]. With Options.Ping, a peer
+// quiet for the ping's interval is called, and one that answers no
+// ping (nor sends anything) that many times in a row is aborted with
+// [ErrPingTimeout]; any reply, an error too, shows it alive, and no
+// ping is sent while the peer sends. One timer per session serves all
+// of them and is never reset per message, and the time the session
+// stops reading while it holds requests of the peer's (back-pressure)
+// is not counted against the peer. [Session.Activity] returns what a
+// server needs to rank its sessions when it sheds one, without a lock.
 //
 // Concurrency: every method of Session, MessageSession, Budget and
 // Gate's Write and Close is safe for concurrent use; a Batch is not.

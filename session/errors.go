@@ -15,6 +15,21 @@ var ErrClosed = errors.New("session closed")
 // the peer sent nothing for longer than the idle timeout.
 var ErrIdle = errors.New("session idle for too long")
 
+// ErrFirstMessageTimeout is the cause recorded when the session was
+// closed because the peer had not sent one complete message within
+// Options.FirstMessageTimeout of the connection being accepted.
+var ErrFirstMessageTimeout = errors.New("no complete message within the first-message timeout")
+
+// ErrMessageTimeout is the cause recorded when the session was closed
+// because a message the peer had begun to send was not complete within
+// Options.MessageTimeout of its first bytes.
+var ErrMessageTimeout = errors.New("message not completed within the message timeout")
+
+// ErrPingTimeout is the cause recorded when the session was closed
+// because the peer answered none of Options.Ping.Misses pings in a row
+// and sent nothing else meanwhile.
+var ErrPingTimeout = errors.New("peer did not answer pings")
+
 // ErrExcessiveCost is the cause recorded when the session was closed
 // because the peer's resource cost reached the hard limit.
 var ErrExcessiveCost = errors.New("excessive resource usage")
@@ -27,8 +42,9 @@ var ErrSendStalled = errors.New("send stalled")
 // ConnectionError is returned by every pending and later call on a
 // session whose connection is lost or closed (aiorpcX's
 // ConnectionError). Err is the cause: io.EOF when the peer closed,
-// ErrClosed when this side closed, a framing or network error
-// otherwise.
+// ErrClosed when this side closed, the error of the limit or timeout
+// that closed the session (ErrIdle, ErrPingTimeout, …), a framing or
+// network error otherwise.
 type ConnectionError struct {
 	Err error
 }

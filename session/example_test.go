@@ -1,11 +1,13 @@
 package session_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/sourcegraph/jsonrpc2"
 
@@ -104,4 +106,54 @@ func ExampleConnectionError() {
 	fmt.Println(errors.As(err, &connErr), err)
 	// Output:
 	// true connection lost: EOF
+}
+
+// A server that pings its clients with Electrum's server.ping: a
+// client that stops answering is aborted after Misses pings, its
+// session ending with ErrPingTimeout. (Here the "client" reads the
+// pings and never answers; pings are 20 ms apart to keep the example
+// short, where a real server would use a minute or so.)
+func ExamplePing() {
+	a, b := net.Pipe()
+	server := session.New(framing.NewStream(framing.Newline{}, a), &session.Options{
+		Ping: &session.Ping{Method: "server.ping", Interval: 20 * time.Millisecond, Misses: 2},
+	})
+	defer server.Abort()
+	pings := make(chan int)
+	go func() {
+		n := 0
+		sc := bufio.NewScanner(b)
+		for sc.Scan() {
+			n++ // a ping, never answered
+		}
+		pings <- n
+	}()
+	err := server.Wait()
+	fmt.Println(errors.Is(err, session.ErrPingTimeout), err)
+	fmt.Println("pings sent:", <-pings)
+	// Output:
+	// true peer did not answer pings
+	// pings sent: 2
+}
+
+// The timeouts a server facing the internet sets, and the error each
+// ends a session with. MessageTimeout needs the connection under the
+// framer wrapped in a Gate (a server.Server does this for every
+// connection).
+func ExampleOptions_timeouts() {
+	a, b := net.Pipe()
+	defer b.Close()
+	gate := (*session.Budget)(nil).Gate(a) // no shared budget
+	s := session.New(framing.NewStream(framing.Newline{}, gate), &session.Options{
+		Gate:                gate,
+		Accepted:            time.Now(), // when the listener returned the connection
+		FirstMessageTimeout: 50 * time.Millisecond,
+		MessageTimeout:      time.Second,
+		IdleTimeout:         10 * time.Minute,
+	})
+	// The peer connects and sends nothing.
+	err := s.Wait()
+	fmt.Println(errors.Is(err, session.ErrFirstMessageTimeout), err)
+	// Output:
+	// true no complete message within the first-message timeout
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 )
 
 // Gate is a connection whose reads are charged to a session's incoming
@@ -25,6 +26,17 @@ type Gate struct {
 	// buffered reports what the framing holds now (set by the session
 	// from its stream), so that bytes it dropped are released.
 	buffered func() int
+	// w is the session's watchdog, if it has one (set by the session):
+	// Read tells it when reading waits for room and, for
+	// Options.MessageTimeout, when a message began. began is when the
+	// message now arriving began: it is later than the session's last
+	// message received (Stats.LastRecv) while one has begun and not
+	// been read whole. Only the reader writes it, once per message at
+	// most: Read when the first bytes of one arrive, or when the
+	// framing already held some as the last message was cut; the
+	// reader after a message was dropped. The watchdog reads it.
+	w     *watchdog
+	began moment
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -53,6 +65,7 @@ func (g *Gate) Read(p []byte) (int, error) {
 			g.acct.framing = b
 		}
 	}
+	begins := g.w != nil && g.w.message > 0 && g.beginning()
 	for {
 		select {
 		case <-g.closed:
@@ -70,6 +83,9 @@ func (g *Gate) Read(p []byte) (int, error) {
 			reserved := int64(len(p))
 			g.acct.take(reserved)
 			n, err := g.conn.Read(p)
+			if begins && n > 0 {
+				g.began.set(g.w.s.since())
+			}
 			g.acct.framing += int64(n)
 			if d := int64(n) - reserved; d > 0 {
 				g.acct.take(d)
@@ -78,8 +94,62 @@ func (g *Gate) Read(p []byte) (int, error) {
 			}
 			return n, err
 		}
+		// While the session holds requests of the peer's, the wait is
+		// the session's (it serves them), not the peer's time. While
+		// it holds nothing but the start of a message, it is the
+		// peer's: its timeouts go on, so that peers holding a shared
+		// budget with unfinished messages do not keep it.
+		paused := g.w != nil && g.acct.held.Load() > g.acct.framing
+		if paused {
+			g.w.pause()
+		}
 		g.acct.wait(g.acct.framing, g.closed)
+		if paused {
+			g.w.resume()
+		}
 	}
+}
+
+// beginning is called by Read before it reads, with the framing's
+// bytes settled. It reports whether the bytes about to be read begin a
+// message; and if no message has begun since the last one was read
+// whole although the framing holds bytes, those arrived with that one,
+// and the next message began when it was read (1 ns later, so that
+// began is after it).
+func (g *Gate) beginning() bool {
+	last := g.w.s.stats.lastRecv.v.Load()
+	if g.began.v.Load() > last {
+		return false
+	}
+	if g.acct.framing > 0 {
+		g.began.v.Store(last + 1)
+		return false
+	}
+	return true
+}
+
+// dropped is called by the reader after the framing dropped a message
+// (buffered: what it still holds): bytes still held began the next
+// message now, else none has begun. The rest of a line over the newline
+// framer's limit, which the framer drops as it arrives, begins one too,
+// which ends only with the next message read whole.
+func (g *Gate) dropped(buffered int) {
+	if buffered > 0 {
+		g.began.set(g.w.s.since())
+	} else {
+		g.began.clear()
+	}
+}
+
+// begun returns when the message now arriving began, and false if none
+// has begun since lastRecv, the session's last message received. Safe
+// for concurrent use with the reader.
+func (g *Gate) begun(lastRecv *moment) (time.Duration, bool) {
+	b := g.began.v.Load()
+	if b <= lastRecv.v.Load() {
+		return 0, false
+	}
+	return time.Duration(b - 1), true
 }
 
 // Write writes to the connection.

@@ -127,9 +127,9 @@ func TestHalfClose(t *testing.T) {
 }
 
 func TestIdleTimeout(t *testing.T) {
-	s, peer := newRawPeer(t, &Options{Handler: echoParams, IdleTimeout: 60 * time.Millisecond})
-	// Activity keeps it alive.
-	for range 3 {
+	s, peer := newRawPeer(t, &Options{Handler: echoParams, IdleTimeout: 150 * time.Millisecond})
+	// Activity keeps it alive, for longer than the timeout in all.
+	for range 8 {
 		time.Sleep(25 * time.Millisecond)
 		peer.send(`{"jsonrpc":"2.0","id":1,"method":"e","params":[]}`)
 		peer.recv()

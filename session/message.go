@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -38,7 +39,7 @@ func (f MessageHandlerFunc) HandleMessage(ctx context.Context, command string, p
 // the session.
 //
 // Options fields about JSON-RPC (Handler, Dialect, Protocol,
-// MaxResponseSize, RequestTimeout, Outgoing) do not apply.
+// MaxResponseSize, RequestTimeout, Outgoing, Ping) do not apply.
 type MessageSession struct {
 	s    *Session
 	mode *messageMode
@@ -94,6 +95,10 @@ func (m *MessageSession) Name() string { return m.s.name }
 // Stats returns a snapshot of the session's counters.
 func (m *MessageSession) Stats() Stats { return m.s.Stats() }
 
+// Activity returns how many messages the session has received and when
+// the last one; see [Session.Activity].
+func (m *MessageSession) Activity() (messages uint64, lastRecv time.Time) { return m.s.Activity() }
+
 // SetConcurrency changes how many messages are handled at once.
 func (m *MessageSession) SetConcurrency(n int) { m.s.SetConcurrency(n) }
 
@@ -134,6 +139,9 @@ func (mm *messageMode) readLoop() error {
 		m, err := mm.reader.ReadMessage()
 		if s.gate != nil {
 			s.gate.settle(mm.reader.Buffered())
+			if err != nil && s.gate.w != nil {
+				s.gate.dropped(mm.reader.Buffered())
+			}
 		}
 		if err != nil {
 			var fe framing.Error

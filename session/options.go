@@ -109,9 +109,33 @@ type Options struct {
 	// MaxResponseSize replaces a reply larger than this with -32600
 	// "response too large (over N bytes)"; 0 (the default) is off.
 	MaxResponseSize int
-	// IdleTimeout closes a session that receives nothing for this long;
-	// 0 (the default) is off.
+	// IdleTimeout closes a session that receives no message for this
+	// long (ErrIdle); 0 (the default) is off. It counts from New, and
+	// from the last message received (a response to a ping too).
 	IdleTimeout time.Duration
+	// FirstMessageTimeout closes a session that has not received one
+	// complete message (one the framer returned, whatever it holds)
+	// within this time of Accepted (ErrFirstMessageTimeout); 0 (the
+	// default) is off.
+	FirstMessageTimeout time.Duration
+	// Accepted is when the connection was accepted, so that a TLS
+	// handshake or a PROXY protocol header read before the session was
+	// made counts against FirstMessageTimeout; the zero value means
+	// when New was called.
+	Accepted time.Time
+	// MessageTimeout (the unfinished-message timeout) closes a session
+	// when a message whose first bytes have arrived is not complete
+	// within this time of them (ErrMessageTimeout); 0 (the default) is
+	// off. It bounds the time a whole message may take to arrive, so a
+	// large message on a slow link needs a longer timeout. It needs
+	// Options.Gate (a server.Server always sets one), which sees the
+	// bytes arrive under the framer; without one it does not apply, and
+	// New logs that at Debug level.
+	MessageTimeout time.Duration
+	// Ping, if set, has the session call the peer when it has received
+	// nothing for a while, and abort when the peer stops answering
+	// (ErrPingTimeout); see [Ping]. Nil (the default) is off.
+	Ping *Ping
 	// CloseTimeout is how long a graceful Close waits for running
 	// handlers before aborting (30 s, aiorpcX's force_after).
 	CloseTimeout time.Duration
@@ -223,7 +247,9 @@ type settings struct {
 	maxWriteBuffer    int
 	maxIncomingBytes  int
 	maxResponseSize   int
-	idleTimeout       time.Duration
+	idleTimeout       time.Duration // 0: off
+	firstTimeout      time.Duration // 0: off
+	messageTimeout    time.Duration // 0: off
 	closeTimeout      time.Duration
 	requestTimeout    time.Duration // 0: off
 	outgoing          Outgoing
@@ -251,6 +277,8 @@ func resolve(o *Options) settings {
 		maxIncomingBytes:  o.MaxIncomingBytes,
 		maxResponseSize:   o.MaxResponseSize,
 		idleTimeout:       duration(o.IdleTimeout, 0),
+		firstTimeout:      duration(o.FirstMessageTimeout, 0),
+		messageTimeout:    duration(o.MessageTimeout, 0),
 		closeTimeout:      duration(o.CloseTimeout, DefaultCloseTimeout),
 		requestTimeout:    duration(o.RequestTimeout, DefaultRequestTimeout),
 		clock:             o.Clock,

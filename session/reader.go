@@ -40,6 +40,9 @@ func (s *Session) readLoop() error {
 func (s *Session) readError(err error, buffered interface{ Buffered() int }) error {
 	if s.gate != nil {
 		s.gate.settle(bufferedOf(buffered))
+		if s.gate.w != nil {
+			s.gate.dropped(bufferedOf(buffered))
+		}
 	}
 	var fe framing.Error
 	if errors.As(err, &fe) {

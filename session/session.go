@@ -86,7 +86,9 @@ type Session struct {
 	abortOne sync.Once
 	done     chan struct{}
 	quit     chan struct{} // closed when the session aborts
-	idleT    *time.Timer
+	// watch is the timer of the idle, first-message and
+	// unfinished-message timeouts and of pings; nil when all are off.
+	watch *watchdog
 
 	stats counters
 	start time.Time
@@ -220,11 +222,15 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 	} else {
 		s.proto = jsonrpcMessages{s}
 	}
-	if s.cfg.idleTimeout > 0 {
-		s.idleT = time.AfterFunc(s.cfg.idleTimeout, s.checkIdle)
+	s.watch = newWatchdog(s, o, mode == nil)
+	if s.gate != nil {
+		s.gate.w = s.watch
 	}
 	s.wg.Add(1)
 	go s.read()
+	if s.watch != nil {
+		s.watch.start()
+	}
 	return s
 }
 
@@ -246,9 +252,11 @@ func (s *Session) Dialect() protocol.Dialect { return s.codec.Dialect() }
 func (s *Session) Done() <-chan struct{} { return s.done }
 
 // Wait blocks until the session has ended and returns why: ErrClosed
-// when this side closed it, io.EOF when the peer did, ErrIdle,
-// ErrExcessiveCost, ErrSendStalled, or the network or framing error
-// that broke the connection.
+// when this side closed it, io.EOF when the peer did; ErrIdle,
+// ErrFirstMessageTimeout, ErrMessageTimeout or ErrPingTimeout when a
+// timeout of Options closed it; ErrExcessiveCost, ErrSendStalled, or
+// the network or framing error that broke the connection. Compare with
+// errors.Is.
 func (s *Session) Wait() error {
 	<-s.done
 	return s.Err()

@@ -91,6 +91,19 @@ func (s *Session) Recalculate() {
 	s.cost.recalcLocked()
 }
 
+// Activity returns how many messages the session has received and when
+// it received the last one (the zero time if none yet), as Stats does
+// in RecvCount and LastRecv, but from two atomic loads and no lock: a
+// server can call it for every session it holds when it chooses one to
+// shed. It is safe to call at any time, also after the session ended.
+func (s *Session) Activity() (messages uint64, lastRecv time.Time) {
+	messages = s.stats.recvCount.Load()
+	if d, ok := s.stats.lastRecv.get(); ok {
+		lastRecv = s.start.Add(d)
+	}
+	return messages, lastRecv
+}
+
 // since returns the time since the session started: one reading of the
 // monotonic clock, where time.Now reads the wall clock too.
 func (s *Session) since() time.Duration { return time.Since(s.start) }
