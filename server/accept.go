@@ -137,11 +137,7 @@ func (s *Server) start(c *connection, ep *Endpoint) {
 	conn := c.conn
 	tc, _ := conn.(*transport.Conn)
 	if s.needsHandshake(conn) {
-		timeout := s.HandshakeTimeout
-		if timeout <= 0 {
-			timeout = DefaultHandshakeTimeout
-		}
-		ctx, cancel := context.WithDeadline(context.Background(), c.accepted.Add(timeout))
+		ctx, cancel := context.WithDeadline(context.Background(), s.handshakeDeadline(c.accepted))
 		err := tc.Handshake(ctx)
 		cancel()
 		if err != nil {
@@ -187,7 +183,7 @@ func (s *Server) sessionOptions(c *connection, peer string) session.Options {
 	opts.Side = session.Server
 	opts.Peer = peer
 	opts.Logger = s.sessLog
-	serverTimeouts(&opts)
+	serverTimeouts(&opts, c.accepted)
 	if c.ip != nil && !s.groups.cfg.NoSharedCost {
 		cost := session.DefaultCost()
 		if opts.Cost != nil {

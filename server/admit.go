@@ -108,11 +108,11 @@ func (c *connection) usefulness(now time.Time) usefulness {
 	if s == nil {
 		return usefulness{idle: now.Sub(c.accepted)}
 	}
-	st := s.Stats()
-	if st.RecvCount == 0 {
-		return usefulness{idle: now.Sub(c.accepted), cost: st.Cost}
+	n, last := s.Activity()
+	if n == 0 {
+		return usefulness{idle: now.Sub(c.accepted)}
 	}
-	return usefulness{talked: true, idle: now.Sub(st.LastRecv), cost: st.Cost}
+	return usefulness{talked: true, idle: now.Sub(last), cost: s.Cost()}
 }
 
 // admit registers a connection just accepted, or refuses it (closing

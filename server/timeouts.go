@@ -23,9 +23,34 @@ const (
 )
 
 // serverTimeouts fills the zero timeouts of opts with the server's
-// defaults.
-func serverTimeouts(opts *session.Options) {
+// defaults, counting the first message from accepted.
+func serverTimeouts(opts *session.Options, accepted time.Time) {
+	if opts.FirstMessageTimeout == 0 {
+		opts.FirstMessageTimeout = DefaultFirstMessageTimeout
+	}
+	if opts.MessageTimeout == 0 {
+		opts.MessageTimeout = DefaultMessageTimeout
+	}
 	if opts.IdleTimeout == 0 {
 		opts.IdleTimeout = DefaultIdleTimeout
 	}
+	opts.Accepted = accepted
+}
+
+// handshakeDeadline is when the PROXY header and TLS handshake of a
+// connection accepted at accepted must be done: HandshakeTimeout after
+// accept, or the first-message timeout if that comes first.
+func (s *Server) handshakeDeadline(accepted time.Time) time.Time {
+	d := s.HandshakeTimeout
+	if d <= 0 {
+		d = DefaultHandshakeTimeout
+	}
+	first := s.Options.FirstMessageTimeout
+	if first == 0 {
+		first = DefaultFirstMessageTimeout
+	}
+	if first > 0 && first < d {
+		d = first
+	}
+	return accepted.Add(d)
 }

@@ -25,6 +25,22 @@
 //	-processing-timeout  a request still running after this gets -102 "server
 //	                     busy" (30s; 0 switches it off)
 //	-log                 debug, info, warn or error (info)
+//	-tls                 serve TLS, with a self-signed certificate for 127.0.0.1 and
+//	                     localhost made at start, or -tls-cert FILE -tls-key FILE
+//	-max-sessions        connections held at once, counted from accept (1000); at
+//	                     the limit the least useful is closed to make room
+//	-proxy-protocol      off, v1, v2 or any: read a PROXY protocol header first (off)
+//	-trusted             networks allowed to send a PROXY header
+//	                     (127.0.0.1/32,::1/128); a header from elsewhere closes
+//	                     the connection
+//	-per-ip, -per-subnet sessions per peer address and per /24 or /48 (0: the SDK
+//	                     defaults, 12 and 64; negative: no limit)
+//	-exempt              networks exempt from per-peer limits (the SDK's: loopback;
+//	                     "none": nobody)
+//	-first-message-timeout, -idle-timeout
+//	                     a connection with no whole message this long after
+//	                     accept, or a session that receives nothing this long, is
+//	                     closed (0: the SDK defaults, 10s and 10m0s; negative: off)
 //
 // Methods (params positional, or named where names are given):
 //
@@ -36,6 +52,10 @@
 //	request_back  [method, params]           calls the caller, returns its answer
 //	bye           []                         "bye", then closes the connection
 //	stats         []                         {"recv_count", "send_count", "errors"}
+//	whoami        []                         {"peer", "local", "via"}: the client's
+//	                                         address (behind a trusted PROXY header,
+//	                                         the real one), the server's, and the
+//	                                         balancer's or null
 //
 // Params of the wrong number, names or types get -32602 with a message
 // naming the method, an unknown method -32601. Requests of one session
@@ -112,6 +132,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	perIP := fs.Int("per-ip", 0, fmt.Sprintf("sessions allowed per peer address (0: the SDK default, %d; negative: no limit)", server.DefaultPerIP))
 	perSubnet := fs.Int("per-subnet", 0, fmt.Sprintf("sessions allowed per peer subnet, /%d or /%d (0: the SDK default, %d; negative: no limit)", server.DefaultSubnetBitsV4, server.DefaultSubnetBitsV6, server.DefaultPerSubnet))
 	exempt := fs.String("exempt", "", "comma-separated `networks` exempt from per-peer limits (default: the SDK's, 127.0.0.0/8 and ::1/128; \"none\": nobody)")
+	firstMessage := fs.Duration("first-message-timeout", 0, fmt.Sprintf("a connection that has not sent a whole message this long after accept (PROXY header and TLS handshake included) is closed (0: the SDK default, %v; negative: off)", server.DefaultFirstMessageTimeout))
 	idle := fs.Duration("idle-timeout", 0, fmt.Sprintf("a session that receives nothing this long is closed (0: the SDK default, %v; negative: off)", server.DefaultIdleTimeout))
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -174,7 +195,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			return fail("-exempt: %v", err)
 		}
 	}
-	cfg.idleTimeout = *idle
+	cfg.firstMessageTimeout, cfg.idleTimeout = *firstMessage, *idle
 	switch *level {
 	case "debug", "info", "warn", "error":
 		cfg.level, _ = zapcore.ParseLevel(*level)
