@@ -13,6 +13,7 @@ require (
 require (
 	github.com/coder/websocket v1.8.14 // indirect
 	github.com/creachadair/mds v0.31.0 // indirect
+	github.com/pires/go-proxyproto v0.15.0 // indirect
 	go.uber.org/multierr v1.10.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 )
