@@ -123,6 +123,14 @@ func peerName(conn net.Conn) string {
 	return conn.LocalAddr().String()
 }
 
+// closedByServer reports whether the server has closed c itself, to
+// make room at MaxSessions, or has been closed.
+func (s *Server) closedByServer(c *connection) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return c.evicted || s.closed
+}
+
 // fail ends a connection that never got a session.
 func (s *Server) fail(c *connection) {
 	_ = c.conn.Close()
@@ -141,8 +149,15 @@ func (s *Server) start(c *connection, ep *Endpoint) {
 		err := tc.Handshake(ctx)
 		cancel()
 		if err != nil {
-			s.refused.handshake.Add(1)
-			s.limitedInfo("handshake failed", zap.String("peer", peerName(conn)), zap.Error(err))
+			// A connection the server has closed itself (evicted, or
+			// shut down) fails its handshake too: that is no failure of
+			// the peer's, and is counted where it was closed. After
+			// Close, a connection still in its handshake is never served
+			// (see run), whatever the handshake's outcome.
+			if !s.closedByServer(c) {
+				s.refused.handshake.Add(1)
+				s.limitedInfo("handshake failed", zap.String("peer", peerName(conn)), zap.Error(err))
+			}
 			s.fail(c)
 			return
 		}

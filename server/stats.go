@@ -22,7 +22,9 @@ type Stats struct {
 	// WebSocket cannot wait in a listen backlog.
 	RefusedFull uint64
 	// RefusedByHook counts the connections NewSession refused, and
-	// FailedHandshakes those whose TLS handshake failed or timed out.
+	// FailedHandshakes those whose PROXY header or TLS handshake failed
+	// or timed out; a connection the server closed itself during its
+	// handshake (evicted, or after Close) is not counted there.
 	RefusedByHook, FailedHandshakes uint64
 	// LogLinesSuppressed counts the log lines the server's cap has
 	// dropped (see Server.Logger).

@@ -25,22 +25,30 @@
 //	-processing-timeout  a request still running after this gets -102 "server
 //	                     busy" (30s; 0 switches it off)
 //	-log                 debug, info, warn or error (info)
-//	-tls                 serve TLS, with a self-signed certificate for 127.0.0.1 and
-//	                     localhost made at start, or -tls-cert FILE -tls-key FILE
-//	-max-sessions        connections held at once, counted from accept (1000); at
-//	                     the limit the least useful is closed to make room
-//	-proxy-protocol      off, v1, v2 or any: read a PROXY protocol header first (off)
-//	-trusted             networks allowed to send a PROXY header
-//	                     (127.0.0.1/32,::1/128); a header from elsewhere closes
-//	                     the connection
-//	-per-ip, -per-subnet sessions per peer address and per /24 or /48 (0: the SDK
-//	                     defaults, 12 and 64; negative: no limit)
-//	-exempt              networks exempt from per-peer limits (the SDK's: loopback;
-//	                     "none": nobody)
-//	-first-message-timeout, -idle-timeout
-//	                     a connection with no whole message this long after
-//	                     accept, or a session that receives nothing this long, is
-//	                     closed (0: the SDK defaults, 10s and 10m0s; negative: off)
+//
+// Flags for serving the open internet (each default is the SDK's):
+//
+//	-tls                 serve TLS, with a self-signed certificate for 127.0.0.1
+//	                     and localhost made at start
+//	-tls-cert, -tls-key  PEM files of the certificate and key for -tls instead
+//	-max-sessions        connections held at once, counted from accept (1000);
+//	                     at the limit the least useful is closed to make room;
+//	                     negative: no limit
+//	-proxy-protocol      off, v1, v2 or any (off): read a PROXY protocol header
+//	                     first on every connection
+//	-trusted             comma-separated networks allowed to send a PROXY header
+//	                     (127.0.0.1/32,::1/128); a header from anywhere else
+//	                     closes the connection
+//	-per-ip, -per-subnet sessions per peer address (12) and per /24 or /48 (64);
+//	                     0: the default; negative: no limit
+//	-exempt              comma-separated networks exempt from the per-peer
+//	                     limits (loopback); "none": nobody
+//	-first-message-timeout
+//	                     a connection that has not sent a whole message this
+//	                     long after accept (PROXY header and TLS handshake
+//	                     included) is closed (10s); 0: the default; negative: off
+//	-idle-timeout        a session that receives nothing this long is closed
+//	                     (600s); 0: the default; negative: off
 //
 // Methods (params positional, or named where names are given):
 //
@@ -52,10 +60,10 @@
 //	request_back  [method, params]           calls the caller, returns its answer
 //	bye           []                         "bye", then closes the connection
 //	stats         []                         {"recv_count", "send_count", "errors"}
-//	whoami        []                         {"peer", "local", "via"}: the client's
-//	                                         address (behind a trusted PROXY header,
-//	                                         the real one), the server's, and the
-//	                                         balancer's or null
+//	whoami        []                         {"peer", "local", "via"}: the peer's
+//	                                         address (the client's, behind a
+//	                                         trusted PROXY header), the server's,
+//	                                         and the balancer's (null without one)
 //
 // Params of the wrong number, names or types get -32602 with a message
 // naming the method, an unknown method -32601. Requests of one session
@@ -126,7 +134,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	useTLS := fs.Bool("tls", false, "serve TLS, with a self-signed certificate for 127.0.0.1 and localhost made at start unless -tls-cert and -tls-key are given")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate `file` for -tls")
 	tlsKey := fs.String("tls-key", "", "PEM private key `file` for -tls")
-	maxSessions := fs.Int("max-sessions", server.DefaultMaxSessions, "sessions (connections, counted from accept) held at once; at the limit the least useful is closed to make room")
+	maxSessions := fs.Int("max-sessions", server.DefaultMaxSessions, "sessions (connections, counted from accept) held at once; at the limit the least useful is closed to make room (negative: no limit)")
 	proxyMode := fs.String("proxy-protocol", "off", "read a PROXY protocol header first on every connection: off, v1, v2 or any")
 	trusted := fs.String("trusted", "127.0.0.1/32,::1/128", "comma-separated `networks` allowed to send a PROXY header; a header from anywhere else closes the connection")
 	perIP := fs.Int("per-ip", 0, fmt.Sprintf("sessions allowed per peer address (0: the SDK default, %d; negative: no limit)", server.DefaultPerIP))
