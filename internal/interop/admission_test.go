@@ -581,11 +581,64 @@ func TestAdmissionIdleTimeout(t *testing.T) {
 	t.Cleanup(func() { stopInteropServer(t, p) })
 }
 
+// A connection that sends no whole message within the first-message
+// timeout is closed: a silent one, and one that sends a byte every
+// 50 ms without ever finishing a message; one that talks at once stays.
+func TestAdmissionFirstMessageTimeout(t *testing.T) {
+	t.Parallel()
+	const first = 300 * time.Millisecond
+	p, addr := startInteropServer(t, "-first-message-timeout", first.String())
+	t.Cleanup(func() { stopInteropServer(t, p) })
+	for _, tt := range []struct {
+		name string
+		drip bool
+	}{{"silent", false}, {"one byte at a time", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			c := dialFrom(t, "", addr)
+			stop := make(chan struct{})
+			dripped := make(chan struct{})
+			go func() {
+				defer close(dripped)
+				for tt.drip {
+					select {
+					case <-stop:
+						return
+					case <-time.After(first / 6):
+					}
+					if _, err := c.conn.Write([]byte(" ")); err != nil {
+						return
+					}
+				}
+			}()
+			m, err := c.read()
+			close(stop)
+			<-dripped
+			el := time.Since(start)
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("read %q, %v after %v; want the connection closed", m, err, el)
+			}
+			if el < first {
+				t.Errorf("closed after %v, before the first-message timeout of %v", el, first)
+			}
+		})
+	}
+	t.Run("talks at once", func(t *testing.T) {
+		t.Parallel()
+		c := dialFrom(t, "", addr)
+		c.echoes("a first message at once")
+		time.Sleep(2 * first)
+		c.echoes("after twice the first-message timeout")
+	})
+}
+
 // admissionFlags are the flags of the contract's "Serving the open
 // internet" table that the program has.
 var admissionFlags = []string{
 	"-tls", "-tls-cert", "-tls-key", "-max-sessions", "-proxy-protocol",
 	"-trusted", "-per-ip", "-per-subnet", "-exempt", "-idle-timeout",
+	"-first-message-timeout",
 }
 
 func TestAdmissionFlags(t *testing.T) {
@@ -622,6 +675,7 @@ func TestAdmissionFlags(t *testing.T) {
 			{[]string{"-per-ip", "two"}, "-per-ip"},
 			{[]string{"-per-subnet", "1.5"}, "-per-subnet"},
 			{[]string{"-idle-timeout", "300"}, "-idle-timeout"},
+			{[]string{"-first-message-timeout", "ten"}, "-first-message-timeout"},
 		} {
 			stdout, stderr, code := runProc(t, "", bin, tt.args...)
 			first, _, _ := strings.Cut(stderr, "\n")
