@@ -133,7 +133,7 @@ func (s *Server) closedByServer(c *connection) bool {
 
 // fail ends a connection that never got a session.
 func (s *Server) fail(c *connection) {
-	_ = c.conn.Close()
+	_ = c.closer.Close()
 	s.release(c, 0, 0)
 }
 
