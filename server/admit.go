@@ -131,7 +131,7 @@ func (s *Server) admit(closer io.Closer, conn net.Conn, peer netip.Addr, grouped
 		return nil, false
 	}
 	s.mu.Lock()
-	if !wait && s.AtLimit == Pause && s.live >= s.maxSessions() {
+	if !wait && s.pausedLocked() {
 		s.mu.Unlock()
 		s.groups.leave(c, 0, 0, c.accepted)
 		s.refused.full.Add(1)
@@ -139,9 +139,10 @@ func (s *Server) admit(closer io.Closer, conn net.Conn, peer netip.Addr, grouped
 		_ = closer.Close()
 		return nil, false
 	}
-	for s.AtLimit == Pause && !s.closed && s.live >= s.maxSessions() {
-		// Another accept loop took the last place after this one looked:
-		// the connection waits as it would in the backlog.
+	for !s.closed && s.pausedLocked() {
+		// Another accept loop took the last place, or paused the server,
+		// after this one looked: the connection waits as it would in the
+		// backlog.
 		resume := s.pauseLocked()
 		s.mu.Unlock()
 		select {
@@ -282,6 +283,15 @@ func (s *Server) resumeAt() int {
 	return m - max(1, m/20)
 }
 
+// pausedLocked reports whether a server with AtLimit Pause must not
+// admit a connection now: it holds MaxSessions, or it paused there and
+// the count has not yet fallen to 95 % of it. Every accept loop and the
+// WebSocket handler ask it, so that one that was waiting in Accept when
+// another paused does not admit a connection at the first free place.
+func (s *Server) pausedLocked() bool {
+	return s.AtLimit == Pause && (s.resume != nil || s.live >= s.maxSessions())
+}
+
 // pauseLocked returns the channel closed when a paused server may
 // accept again, making it (and counting a pause) if the server was not
 // paused yet.
@@ -307,7 +317,7 @@ func (s *Server) waitForRoom() bool {
 			s.mu.Unlock()
 			return false
 		}
-		if s.live < s.maxSessions() {
+		if !s.pausedLocked() {
 			s.mu.Unlock()
 			return true
 		}
