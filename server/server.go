@@ -93,7 +93,10 @@ type Server struct {
 	// of Peers use, and the balancer's stays readable with
 	// transport.Conn.Balancer in NewSession. Such connections count
 	// against MaxSessions from accept and join their peer groups once
-	// the header is read; a refused header closes the connection.
+	// the header is read; a refused header closes the connection. It
+	// applies to the endpoints Listen makes: a listener given to Serve
+	// reads headers if it is a transport.Listener made with
+	// ListenConfig.Proxy, whatever this field says.
 	Proxy *transport.ProxyProtocol
 	// HandshakeTimeout bounds an accepted connection's PROXY header and
 	// TLS handshake together (10 s when zero), counted from accept.
@@ -283,9 +286,9 @@ func (s *Server) Listen(ctx context.Context) error {
 // Serve accepts connections on ln and serves them until the server is
 // closed, then returns ErrServerClosed; it returns ln's Accept error if
 // ln is closed by someone else. Connections are served as on
-// the server's own endpoint (Framer, TLS if ln is a transport.Listener
-// with TLS), under the same limits as every other listener of the
-// server. Serve may be called several times, with several listeners,
+// the server's own endpoint (Framer, TLS and the PROXY protocol if ln
+// is a transport.Listener with them), under the same limits as every
+// other listener of the server. Serve may be called several times, with several listeners,
 // with or without Listen; Close closes ln.
 func (s *Server) Serve(ln net.Listener) error {
 	if err := s.init(); err != nil {

@@ -1,0 +1,83 @@
+package server
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/gorpcx/gorpcx/session"
+	"github.com/gorpcx/gorpcx/transport"
+)
+
+// dialAs connects to addr from 127.0.0.1 and sends a PROXY protocol v1
+// header naming client as the connection's source.
+func dialAs(t *testing.T, client, addr string) net.Conn {
+	t.Helper()
+	c := dialFrom(t, "127.0.0.1", addr)
+	if _, err := c.Write([]byte("PROXY TCP4 " + client + " 127.0.0.1 40000 50001\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Regression: for a listener given to Serve, whether a connection
+// joins its peer groups at accept or after its PROXY header was decided
+// by Server.Proxy, not by the listener. A transport.Listener with the
+// PROXY protocol on, served by a Server without Proxy, grouped every
+// client under the balancer's address (so the per-IP limit refused the
+// second client behind it); a plain listener served by a Server with
+// Proxy set never joined any group (so no per-peer limit applied).
+func TestServeGroupsByTheListenersProxyProtocol(t *testing.T) {
+	t.Run("transport listener with PROXY protocol", func(t *testing.T) {
+		ln, err := (&transport.ListenConfig{Proxy: &transport.ProxyProtocol{Mode: transport.ProxyV1}}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := serveOn(t, &Server{Peers: PeerGroups{PerIP: 1, Exempt: noExempt()}, Options: session.Options{Handler: hello}}, ln)
+		for _, client := range []string{"192.0.2.1", "192.0.2.2"} {
+			if !echoOK(dialAs(t, client, ln.Addr().String())) {
+				t.Errorf("client %s behind the balancer not served", client)
+			}
+		}
+		if st := srv.Stats(); st.RefusedPerIP != 0 {
+			t.Errorf("RefusedPerIP = %d, want 0: two clients behind one balancer", st.RefusedPerIP)
+		}
+	})
+	t.Run("plain listener, Server.Proxy set", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := serveOn(t, &Server{
+			Proxy:   &transport.ProxyProtocol{Mode: transport.ProxyV1},
+			Peers:   PeerGroups{PerIP: 1, Exempt: noExempt()},
+			Options: session.Options{Handler: hello},
+		}, ln)
+		if !echoOK(dialFrom(t, "127.0.0.2", ln.Addr().String())) {
+			t.Fatal("first connection not served")
+		}
+		if echoOK(dialFrom(t, "127.0.0.2", ln.Addr().String())) {
+			t.Error("second connection of one IP served past a per-IP limit of 1")
+		}
+		if st := srv.Stats(); st.RefusedPerIP != 1 {
+			t.Errorf("RefusedPerIP = %d, want 1", st.RefusedPerIP)
+		}
+	})
+}
+
+// serveOn serves ln with srv and shuts it down when the test ends.
+func serveOn(t *testing.T, srv *Server, ln net.Listener) *Server {
+	t.Helper()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		<-served
+	})
+	return srv
+}
