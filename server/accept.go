@@ -160,6 +160,7 @@ func (s *Server) start(c *connection, ep *Endpoint) {
 				s.fail(c)
 				return
 			}
+			s.startRecalc()
 		}
 	}
 	peer := peerName(conn)

@@ -168,13 +168,7 @@ func (s *Server) admit(closer io.Closer, conn net.Conn, peer netip.Addr, grouped
 	s.conns.push(c)
 	s.live++
 	s.wg.Add(1)
-	if s.groups.needsTicker() {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.groups.recalcLoop(s.quit)
-		}()
-	}
+	s.startRecalc()
 	s.mu.Unlock()
 	s.accepted.Add(1)
 	if victim != nil {
@@ -184,6 +178,21 @@ func (s *Server) admit(closer io.Closer, conn net.Conn, peer netip.Addr, grouped
 		victim.close(ErrEvicted)
 	}
 	return c, true
+}
+
+// startRecalc starts the loop that recalculates the throttling of the
+// sessions sharing a cost, unless it runs or no connection is in a
+// group. It is called after a connection joined its groups, while that
+// connection is counted in s.wg (so that s.wg is not at zero).
+func (s *Server) startRecalc() {
+	if !s.groups.needsTicker() {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.groups.recalcLoop(s.quit)
+	}()
 }
 
 // joinGroups puts c in the groups of peer, or counts and logs its

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -19,6 +20,36 @@ func dialAs(t *testing.T, client, addr string) net.Conn {
 		t.Fatal(err)
 	}
 	return c
+}
+
+func ticking(srv *Server) bool {
+	srv.groups.mu.Lock()
+	defer srv.groups.mu.Unlock()
+	return srv.groups.ticking
+}
+
+// Regression: the loop that recalculates the throttling of sessions
+// sharing a group's cost was started only when a connection joined its
+// groups at accept. A connection behind a PROXY header joins them after
+// the header, so behind a balancer the loop did not run (until some
+// later accept), and what the groups retain, and its decay, was not
+// felt by sessions whose own cost barely moved.
+func TestSharedCostRecalculatedBehindProxyHeader(t *testing.T) {
+	srv := start(t, &Server{
+		Proxy:   &transport.ProxyProtocol{Mode: transport.ProxyV1},
+		Peers:   PeerGroups{Exempt: noExempt()},
+		Options: session.Options{Handler: hello},
+	})
+	c := dialAs(t, "192.0.2.1", srv.Addr().String())
+	if !echoOK(c) {
+		t.Fatal("the connection behind a PROXY header is not served")
+	}
+	if g := srv.Groups(); len(g) != 2 || g[0].Prefix != netip.MustParsePrefix("192.0.2.1/32") {
+		t.Fatalf("groups %+v, want the client's", g)
+	}
+	if !ticking(srv) {
+		t.Error("the shared cost's recalculation loop does not run for a session behind a PROXY header")
+	}
 }
 
 // Regression: for a listener given to Serve, whether a connection
