@@ -290,3 +290,40 @@ func TestRefusalLogsAreCapped(t *testing.T) {
 		t.Errorf("lines report %d suppressed, the cap counted %d", reported, suppressed)
 	}
 }
+
+// Regression: at the bound of groups kept for their retained cost
+// alone, every disconnection that left a group behind forgot just one
+// group, after sorting them all under the groups' lock: with the
+// default 10,000 retained groups, about a millisecond of the server's
+// time for each connection a flood from many addresses (an IPv6 /64
+// has plenty) made and closed. Past the bound the groups are now
+// pruned to three quarters of it at once, so that the next prune is a
+// quarter of the bound away, and the bound still holds.
+func TestRetainedGroupsPrunedInBatches(t *testing.T) {
+	const maxKept = 100
+	gs := newGroups(PeerGroups{MaxRetained: maxKept}, 10)
+	now := time.Now()
+	base := netip.MustParseAddr("2001:db8::").As16()
+	prunes := 0
+	const leaves = 1000 // each leaves an IP group and a /48 behind
+	for n := range leaves {
+		a := base
+		a[4], a[5] = byte(n>>8), byte(n)
+		c := &connection{}
+		if r := gs.join(c, netip.AddrFrom16(a)); r != admitted {
+			t.Fatalf("join refused: %v", r)
+		}
+		before := gs.retained
+		gs.leave(c, 1000, 1e-9, now)
+		if gs.retained < before+2 { // some were forgotten
+			prunes++
+		}
+		if gs.retained > maxKept || gs.retained != len(gs.byPrefix) {
+			t.Fatalf("after %d: %d groups retained, %d kept, want at most %d", n, gs.retained, len(gs.byPrefix), maxKept)
+		}
+	}
+	// 2,000 groups left behind, 25 forgotten per prune at least.
+	if max := 2*leaves/(maxKept/4) + 1; prunes > max {
+		t.Errorf("%d prunes for %d disconnections, want at most %d", prunes, leaves, max)
+	}
+}
