@@ -169,6 +169,7 @@ type Server struct {
 	// mutex, then a session's own locks.
 	mu        sync.Mutex
 	listening bool
+	serving   bool // Listen, Serve or WebSocket was called: Wait waits for Close
 	closed    bool
 	listeners []net.Listener
 	conns     connList
@@ -270,6 +271,7 @@ func (s *Server) Listen(ctx context.Context) error {
 		lns = append(lns, ln)
 	}
 	s.listening = true
+	s.serving = true
 	for i, ln := range lns {
 		ep := eps[i]
 		s.listeners = append(s.listeners, ln)
@@ -300,6 +302,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrServerClosed
 	}
 	s.listeners = append(s.listeners, ln)
+	s.serving = true
 	s.loops.Add(1)
 	s.mu.Unlock()
 	defer s.loops.Done()
@@ -432,10 +435,21 @@ func (s *Server) IncomingBytes() int64 {
 	return s.budget.Held()
 }
 
-// Wait blocks until the server has stopped accepting and every
-// connection it accepted has ended (aiorpcX's wait_closed). It returns
-// at once for a server that never served.
+// Wait blocks until the server has stopped accepting (Close or
+// Shutdown) and every connection it accepted has ended (aiorpcX's
+// wait_closed). It returns at once for a server that never served
+// (Listen, Serve or WebSocket not called).
 func (s *Server) Wait() {
+	s.mu.Lock()
+	serving, quit := s.serving, s.quit
+	s.mu.Unlock()
+	if serving {
+		// The WebSocket handler, and a Serve whose listener failed,
+		// accept without a running accept loop: only Close ends that.
+		// Once closed, nothing is admitted, so that the WaitGroups are
+		// not added to while waited for.
+		<-quit
+	}
 	s.loops.Wait()
 	s.wg.Wait()
 }

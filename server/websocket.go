@@ -30,6 +30,11 @@ func (s *Server) WebSocket(ws *transport.WebSocketHandler) http.Handler {
 	if ws == nil {
 		ws = &transport.WebSocketHandler{}
 	}
+	if s.init() == nil {
+		s.mu.Lock()
+		s.serving = true
+		s.mu.Unlock()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.init() != nil {
 			http.Error(w, "server misconfigured", http.StatusInternalServerError)

@@ -130,3 +130,39 @@ func TestWebSocketRefusedByHookReleased(t *testing.T) {
 		t.Fatalf("Shutdown: %v", err)
 	}
 }
+
+// Regression: Wait counted only accept loops as "accepting", so on a
+// server that serves WebSockets alone it returned as soon as no
+// session was held, while the handler went on accepting (and a session
+// admitted as Wait woke up could make its WaitGroup panic). It waits
+// for Close, then for the sessions.
+func TestWaitOnWebSocketServerWaitsForClose(t *testing.T) {
+	srv := &Server{Options: session.Options{Handler: hello}}
+	url := serveWebSocket(t, srv)
+	waited := make(chan struct{})
+	go func() {
+		srv.Wait()
+		close(waited)
+	}()
+	cli := dialWebSocket(t, url)
+	if err := cli.Call(context.Background(), "x", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	cli.Close()
+	waitFor(t, "the session to end", func() bool { return srv.SessionCount() == 0 })
+	select {
+	case <-waited:
+		t.Fatal("Wait returned while the server still accepted WebSockets")
+	case <-time.After(100 * time.Millisecond):
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-waited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Wait did not return after Shutdown")
+	}
+}
