@@ -163,6 +163,7 @@ func (s *Server) admit(closer io.Closer, conn net.Conn, peer netip.Addr, grouped
 		if victim != nil {
 			victim.evicted = true
 			s.live--
+			s.wg.Add(1) // the goroutine that closes it
 		}
 	}
 	s.conns.push(c)
@@ -175,7 +176,12 @@ func (s *Server) admit(closer io.Closer, conn net.Conn, peer netip.Addr, grouped
 		s.evicted.Add(1)
 		s.warn("evicting the least useful connection: session limit reached",
 			zap.Stringer("evicted", victim.peer), zap.Int("limit", s.maxSessions()))
-		victim.close(ErrEvicted)
+		// Closing may wait for the peer (a WebSocket's close handshake,
+		// up to a second): not on the accept loop.
+		go func() {
+			defer s.wg.Done()
+			victim.close(ErrEvicted)
+		}()
 	}
 	return c, true
 }

@@ -396,13 +396,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	for _, c := range conns {
 		sess := c.sess.Load()
-		if sess == nil {
-			_ = c.closer.Close()
-			continue
-		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if sess == nil {
+				// In its handshake or hook; closing a WebSocket may wait
+				// for the peer, so each closes on its own goroutine.
+				_ = c.closer.Close()
+				return
+			}
 			if err := sess.Shutdown(ctx); err != nil {
 				mu.Lock()
 				if firstErr == nil {
