@@ -56,7 +56,8 @@ type connection struct {
 	peer     netip.Addr // the socket's peer (a balancer's, behind one); invalid for Unix sockets
 	sess     atomic.Pointer[session.Session]
 	// Guarded by Server.mu:
-	prev, next *connection // in Server.conns, in the order of accept
+	prev, next *connection // in Server.conns or Server.talkers
+	talker     bool        // seen to have completed a message: in Server.talkers
 	evicted    bool        // closed to make room; no longer counted
 	// Set by groups.join, then read-only; guarded by the groups' mutex
 	// where it is the group's:
@@ -101,6 +102,15 @@ func (a usefulness) less(b usefulness) bool {
 		return d > 0
 	}
 	return a.cost > b.cost
+}
+
+// talked reports whether c's session has completed a message.
+func (c *connection) talked() bool {
+	if s := c.sess.Load(); s != nil {
+		n, _ := s.Activity()
+		return n > 0
+	}
+	return false
 }
 
 func (c *connection) usefulness(now time.Time) usefulness {
@@ -218,22 +228,33 @@ func (s *Server) joinGroups(c *connection, peer netip.Addr) bool {
 }
 
 // leastUsefulLocked returns the connection to shed, or nil if there is
-// none (every one is already being evicted). The connections are in
-// the order of accept, so the first that has never completed a message
-// is the oldest of them, and the search ends there; only when every
-// connection has talked does it look at them all: O(MaxSessions), and
+// none (every one is already being evicted). s.conns is in the order of
+// accept, so the first there that has never completed a message is the
+// oldest of them, and the search ends there; a connection found to have
+// talked on the way (having talked, it always will have) moves to
+// s.talkers, so that no later search walks it again. Only when every
+// connection has talked does it rank s.talkers: O(MaxSessions), and
 // only at the limit.
 func (s *Server) leastUsefulLocked(now time.Time) *connection {
+	for c := s.conns.head; c != nil; {
+		next := c.next
+		if !c.evicted {
+			if !c.talked() {
+				return c
+			}
+			s.conns.remove(c)
+			s.talkers.push(c)
+			c.talker = true
+		}
+		c = next
+	}
 	var victim *connection
 	var worst usefulness
-	for c := s.conns.head; c != nil; c = c.next {
+	for c := s.talkers.head; c != nil; c = c.next {
 		if c.evicted {
 			continue
 		}
 		u := c.usefulness(now)
-		if !u.talked {
-			return c
-		}
 		if victim == nil || u.less(worst) {
 			victim, worst = c, u
 		}
@@ -241,8 +262,17 @@ func (s *Server) leastUsefulLocked(now time.Time) *connection {
 	return victim
 }
 
-// connList is a doubly linked list of connections in the order of
-// accept, guarded by Server.mu.
+// eachLocked calls f for every connection held, evicted ones included.
+func (s *Server) eachLocked(f func(*connection)) {
+	for _, l := range [...]*connList{&s.conns, &s.talkers} {
+		for c := l.head; c != nil; c = c.next {
+			f(c)
+		}
+	}
+}
+
+// connList is a doubly linked list of connections, guarded by
+// Server.mu.
 type connList struct {
 	head, tail *connection
 	len        int
@@ -278,7 +308,11 @@ func (l *connList) remove(c *connection) {
 // its session leaves to its groups.
 func (s *Server) release(c *connection, cost, decay float64) {
 	s.mu.Lock()
-	s.conns.remove(c)
+	if c.talker {
+		s.talkers.remove(c)
+	} else {
+		s.conns.remove(c)
+	}
 	if !c.evicted {
 		s.live--
 	}

@@ -327,3 +327,41 @@ func TestRetainedGroupsPrunedInBatches(t *testing.T) {
 		t.Errorf("%d prunes for %d disconnections, want at most %d", prunes, leaves, max)
 	}
 }
+
+// Regression: at MaxSessions every new connection had the whole list of
+// connections walked from the oldest, taking each talking session's
+// cost lock, until the first that never completed a message: with
+// clients that talk connected before a flood of silent connections
+// (the usual case), about 80 µs under the server's lock for each
+// connection of the flood, among 1,000. A connection seen to have
+// talked is now moved out of the way once, so that the next choice
+// starts at the silent ones.
+func TestSheddingLooksAtEachTalkerOnce(t *testing.T) {
+	srv := start(t, &Server{MaxSessions: 6, Options: session.Options{Handler: hello}})
+	addr := srv.Addr().String()
+	for range 4 {
+		if !echoOK(dialFrom(t, "127.0.0.1", addr)) {
+			t.Fatal("talker not served")
+		}
+	}
+	for range 2 {
+		dialFrom(t, "127.0.0.1", addr)
+	}
+	waitFor(t, "six connections", func() bool { return srv.SessionCount() == 6 })
+	for i := range 3 {
+		dialFrom(t, "127.0.0.1", addr)
+		waitFor(t, "an eviction", func() bool {
+			srv.mu.Lock()
+			defer srv.mu.Unlock()
+			return srv.evicted.Load() == uint64(i+1) && srv.conns.len+srv.talkers.len == 6
+		})
+		srv.mu.Lock()
+		silentFirst := srv.conns.len
+		srv.mu.Unlock()
+		// The four talkers are out of the list a choice walks first:
+		// it holds the two silent connections left.
+		if silentFirst != 2 {
+			t.Errorf("eviction %d: %d connections to walk before a silent one, want the talkers out of the way", i+1, silentFirst)
+		}
+	}
+}

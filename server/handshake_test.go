@@ -61,7 +61,7 @@ func TestEvictedDuringHandshakeNotAFailedHandshake(t *testing.T) {
 	released := func() bool {
 		srv.mu.Lock()
 		defer srv.mu.Unlock()
-		return srv.conns.len == 2
+		return srv.conns.len+srv.talkers.len == 2
 	}
 	waitFor(t, "the evicted connections to be released", func() bool { return srv.Stats().Accepted == 6 && released() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

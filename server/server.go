@@ -172,7 +172,8 @@ type Server struct {
 	serving   bool // Listen, Serve or WebSocket was called: Wait waits for Close
 	closed    bool
 	listeners []net.Listener
-	conns     connList
+	conns     connList      // in the order of accept, but for talkers
+	talkers   connList      // those found to have completed a message
 	live      int           // connections held, not counting those evicted
 	resume    chan struct{} // closed when a paused server may accept again
 	quit      chan struct{} // closed by Close
@@ -389,10 +390,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	s.mu.Lock()
-	conns := make([]*connection, 0, s.conns.len)
-	for c := s.conns.head; c != nil; c = c.next {
-		conns = append(conns, c)
-	}
+	conns := make([]*connection, 0, s.conns.len+s.talkers.len)
+	s.eachLocked(func(c *connection) { conns = append(conns, c) })
 	s.mu.Unlock()
 	for _, c := range conns {
 		sess := c.sess.Load()
@@ -461,12 +460,12 @@ func (s *Server) Wait() {
 func (s *Server) Sessions() []*session.Session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]*session.Session, 0, s.conns.len)
-	for c := s.conns.head; c != nil; c = c.next {
+	out := make([]*session.Session, 0, s.conns.len+s.talkers.len)
+	s.eachLocked(func(c *connection) {
 		if sess := c.sess.Load(); sess != nil {
 			out = append(out, sess)
 		}
-	}
+	})
 	return out
 }
 

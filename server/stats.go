@@ -53,11 +53,11 @@ func (s *Server) Stats() Stats {
 	}
 	s.mu.Lock()
 	st.Connections = s.live
-	for c := s.conns.head; c != nil; c = c.next {
+	s.eachLocked(func(c *connection) {
 		if c.sess.Load() != nil && !c.evicted {
 			st.Sessions++
 		}
-	}
+	})
 	s.mu.Unlock()
 	return st
 }
