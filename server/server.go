@@ -93,7 +93,9 @@ type Server struct {
 	// of Peers use, and the balancer's stays readable with
 	// transport.Conn.Balancer in NewSession. Such connections count
 	// against MaxSessions from accept and join their peer groups once
-	// the header is read; a refused header closes the connection. It
+	// the header is read (and, on a TLS endpoint, the TLS handshake
+	// that follows it is done); a refused header closes the
+	// connection. It
 	// applies to the endpoints Listen makes: a listener given to Serve
 	// reads headers if it is a transport.Listener made with
 	// ListenConfig.Proxy, whatever this field says.
