@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"net"
+	"net/http"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,4 +113,62 @@ func serveOn(t *testing.T, srv *Server, ln net.Listener) *Server {
 		<-served
 	})
 	return srv
+}
+
+// proxyHeaderDialer dials from 127.0.0.1 and begins each connection
+// with a PROXY protocol v1 header naming client.
+type proxyHeaderDialer struct{ client string }
+
+func (d proxyHeaderDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	var nd net.Dialer
+	c, err := nd.DialContext(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Write([]byte("PROXY TCP4 " + d.client + " 127.0.0.1 40000 50001\r\n")); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Regression: net/http reads a connection's RemoteAddr before it reads
+// anything from it, so an http.Server on a transport.Listener with the
+// PROXY protocol gave every request the balancer's address, and the
+// server's WebSockets were grouped (and limited per IP) under it, not
+// under their clients' addresses, as Server.WebSocket's doc promises.
+func TestWebSocketBehindProxyHeaderGroupedByClient(t *testing.T) {
+	srv := &Server{Peers: PeerGroups{PerIP: 1, Exempt: noExempt()}, Options: session.Options{Handler: hello}}
+	ln, err := (&transport.ListenConfig{Proxy: &transport.ProxyProtocol{Mode: transport.ProxyV1}}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv.WebSocket(nil), ReadHeaderTimeout: 5 * time.Second}
+	go hs.Serve(ln)
+	t.Cleanup(func() {
+		hs.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	url := "ws://" + ln.Addr().String() + "/"
+	for _, client := range []string{"192.0.2.1", "192.0.2.2"} {
+		d := transport.WebSocketDialer{Dialer: transport.Dialer{Via: proxyHeaderDialer{client}}}
+		wc, err := d.Dial(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := session.New(wc, &session.Options{Side: session.Client})
+		t.Cleanup(s.Abort)
+		var got string
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = s.Call(ctx, "x", nil, &got)
+		cancel()
+		if err != nil || !strings.HasPrefix(got, "hello "+client+":") {
+			t.Errorf("client %s: %q, %v; want served as its own address", client, got, err)
+		}
+	}
+	if st := srv.Stats(); st.RefusedPerIP != 0 {
+		t.Errorf("RefusedPerIP = %d, want 0: two clients behind one balancer", st.RefusedPerIP)
+	}
 }
