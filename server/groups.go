@@ -441,6 +441,9 @@ func (gs *groups) snapshot() []GroupStats {
 	out := make([]GroupStats, 0, len(gs.byPrefix))
 	for _, g := range gs.byPrefix {
 		r := g.retainedAt(now)
+		if len(g.conns) == 0 && r <= 0 {
+			continue // decayed to nothing; forgotten at the next prune
+		}
 		out = append(out, GroupStats{
 			Prefix:      g.prefix,
 			Subnet:      g.kind == subnetGroup,

@@ -365,3 +365,19 @@ func TestSheddingLooksAtEachTalkerOnce(t *testing.T) {
 		}
 	}
 }
+
+// Regression: Groups listed a group kept for its retained cost after
+// that cost had decayed to nothing (Retained 0, no connection), until
+// a prune at the bound forgot it, though it is documented to list the
+// groups with connections and those that retain cost.
+func TestGroupsOmitsGroupsDecayedToNothing(t *testing.T) {
+	gs := newGroups(PeerGroups{}, 10)
+	c := &connection{}
+	if gs.join(c, netip.MustParseAddr("192.0.2.1")) != admitted {
+		t.Fatal("join refused")
+	}
+	gs.leave(c, 1, 1, time.Now().Add(-time.Hour)) // 1 decaying by 1 a second, an hour ago
+	if got := gs.snapshot(); len(got) != 0 {
+		t.Errorf("Groups = %+v, want none: their cost has decayed", got)
+	}
+}
