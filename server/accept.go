@@ -65,7 +65,7 @@ func (s *Server) acceptLoop(ln net.Listener, ep *Endpoint) error {
 		delay = 0
 		// Behind a PROXY header the peer is known after the handshake:
 		// the groups are joined then.
-		c, ok := s.admit(conn, conn, peerAddr(conn), !s.needsProxyHeader(ep, conn), true)
+		c, ok := s.admit(conn, conn, peerAddr(conn), !needsProxyHeader(conn), true)
 		if !ok {
 			continue
 		}
@@ -90,17 +90,11 @@ func (s *Server) needsHandshake(conn net.Conn) bool {
 }
 
 // needsProxyHeader reports whether conn comes from a listener that
-// reads a PROXY protocol header.
-func (s *Server) needsProxyHeader(ep *Endpoint, conn net.Conn) bool {
-	p := ep.Proxy
-	if p == nil {
-		p = s.Proxy
-	}
-	if p == nil || p.Mode == transport.ProxyOff {
-		return false
-	}
-	_, ok := conn.(*transport.Conn)
-	return ok
+// reads a PROXY protocol header: the listener decides, whether Listen
+// made it from an Endpoint or the program gave it to Serve.
+func needsProxyHeader(conn net.Conn) bool {
+	tc, ok := conn.(*transport.Conn)
+	return ok && tc.HasProxyHeader()
 }
 
 // peerAddr returns the IP address of conn's peer, or the invalid Addr
@@ -133,7 +127,7 @@ func (s *Server) closedByServer(c *connection) bool {
 
 // fail ends a connection that never got a session.
 func (s *Server) fail(c *connection) {
-	_ = c.conn.Close()
+	_ = c.closer.Close()
 	s.release(c, 0, 0)
 }
 
@@ -161,11 +155,12 @@ func (s *Server) start(c *connection, ep *Endpoint) {
 			s.fail(c)
 			return
 		}
-		if s.needsProxyHeader(ep, conn) {
+		if needsProxyHeader(conn) {
 			if !s.joinGroups(c, peerAddr(conn)) {
 				s.fail(c)
 				return
 			}
+			s.startRecalc()
 		}
 	}
 	peer := peerName(conn)

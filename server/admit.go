@@ -56,7 +56,8 @@ type connection struct {
 	peer     netip.Addr // the socket's peer (a balancer's, behind one); invalid for Unix sockets
 	sess     atomic.Pointer[session.Session]
 	// Guarded by Server.mu:
-	prev, next *connection // in Server.conns, in the order of accept
+	prev, next *connection // in Server.conns or Server.talkers
+	talker     bool        // seen to have completed a message: in Server.talkers
 	evicted    bool        // closed to make room; no longer counted
 	// Set by groups.join, then read-only; guarded by the groups' mutex
 	// where it is the group's:
@@ -103,6 +104,15 @@ func (a usefulness) less(b usefulness) bool {
 	return a.cost > b.cost
 }
 
+// talked reports whether c's session has completed a message.
+func (c *connection) talked() bool {
+	if s := c.sess.Load(); s != nil {
+		n, _ := s.Activity()
+		return n > 0
+	}
+	return false
+}
+
 func (c *connection) usefulness(now time.Time) usefulness {
 	s := c.sess.Load()
 	if s == nil {
@@ -131,7 +141,7 @@ func (s *Server) admit(closer io.Closer, conn net.Conn, peer netip.Addr, grouped
 		return nil, false
 	}
 	s.mu.Lock()
-	if !wait && s.AtLimit == Pause && s.live >= s.maxSessions() {
+	if !wait && s.pausedLocked() {
 		s.mu.Unlock()
 		s.groups.leave(c, 0, 0, c.accepted)
 		s.refused.full.Add(1)
@@ -139,9 +149,10 @@ func (s *Server) admit(closer io.Closer, conn net.Conn, peer netip.Addr, grouped
 		_ = closer.Close()
 		return nil, false
 	}
-	for s.AtLimit == Pause && !s.closed && s.live >= s.maxSessions() {
-		// Another accept loop took the last place after this one looked:
-		// the connection waits as it would in the backlog.
+	for !s.closed && s.pausedLocked() {
+		// Another accept loop took the last place, or paused the server,
+		// after this one looked: the connection waits as it would in the
+		// backlog.
 		resume := s.pauseLocked()
 		s.mu.Unlock()
 		select {
@@ -162,27 +173,42 @@ func (s *Server) admit(closer io.Closer, conn net.Conn, peer netip.Addr, grouped
 		if victim != nil {
 			victim.evicted = true
 			s.live--
+			s.wg.Add(1) // the goroutine that closes it
 		}
 	}
 	s.conns.push(c)
 	s.live++
 	s.wg.Add(1)
-	if s.groups.needsTicker() {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.groups.recalcLoop(s.quit)
-		}()
-	}
+	s.startRecalc()
 	s.mu.Unlock()
 	s.accepted.Add(1)
 	if victim != nil {
 		s.evicted.Add(1)
 		s.warn("evicting the least useful connection: session limit reached",
 			zap.Stringer("evicted", victim.peer), zap.Int("limit", s.maxSessions()))
-		victim.close(ErrEvicted)
+		// Closing may wait for the peer (a WebSocket's close handshake,
+		// up to a second): not on the accept loop.
+		go func() {
+			defer s.wg.Done()
+			victim.close(ErrEvicted)
+		}()
 	}
 	return c, true
+}
+
+// startRecalc starts the loop that recalculates the throttling of the
+// sessions sharing a cost, unless it runs or no connection is in a
+// group. It is called after a connection joined its groups, while that
+// connection is counted in s.wg (so that s.wg is not at zero).
+func (s *Server) startRecalc() {
+	if !s.groups.needsTicker() {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.groups.recalcLoop(s.quit)
+	}()
 }
 
 // joinGroups puts c in the groups of peer, or counts and logs its
@@ -202,22 +228,33 @@ func (s *Server) joinGroups(c *connection, peer netip.Addr) bool {
 }
 
 // leastUsefulLocked returns the connection to shed, or nil if there is
-// none (every one is already being evicted). The connections are in
-// the order of accept, so the first that has never completed a message
-// is the oldest of them, and the search ends there; only when every
-// connection has talked does it look at them all: O(MaxSessions), and
+// none (every one is already being evicted). s.conns is in the order of
+// accept, so the first there that has never completed a message is the
+// oldest of them, and the search ends there; a connection found to have
+// talked on the way (having talked, it always will have) moves to
+// s.talkers, so that no later search walks it again. Only when every
+// connection has talked does it rank s.talkers: O(MaxSessions), and
 // only at the limit.
 func (s *Server) leastUsefulLocked(now time.Time) *connection {
+	for c := s.conns.head; c != nil; {
+		next := c.next
+		if !c.evicted {
+			if !c.talked() {
+				return c
+			}
+			s.conns.remove(c)
+			s.talkers.push(c)
+			c.talker = true
+		}
+		c = next
+	}
 	var victim *connection
 	var worst usefulness
-	for c := s.conns.head; c != nil; c = c.next {
+	for c := s.talkers.head; c != nil; c = c.next {
 		if c.evicted {
 			continue
 		}
 		u := c.usefulness(now)
-		if !u.talked {
-			return c
-		}
 		if victim == nil || u.less(worst) {
 			victim, worst = c, u
 		}
@@ -225,8 +262,17 @@ func (s *Server) leastUsefulLocked(now time.Time) *connection {
 	return victim
 }
 
-// connList is a doubly linked list of connections in the order of
-// accept, guarded by Server.mu.
+// eachLocked calls f for every connection held, evicted ones included.
+func (s *Server) eachLocked(f func(*connection)) {
+	for _, l := range [...]*connList{&s.conns, &s.talkers} {
+		for c := l.head; c != nil; c = c.next {
+			f(c)
+		}
+	}
+}
+
+// connList is a doubly linked list of connections, guarded by
+// Server.mu.
 type connList struct {
 	head, tail *connection
 	len        int
@@ -262,7 +308,11 @@ func (l *connList) remove(c *connection) {
 // its session leaves to its groups.
 func (s *Server) release(c *connection, cost, decay float64) {
 	s.mu.Lock()
-	s.conns.remove(c)
+	if c.talker {
+		s.talkers.remove(c)
+	} else {
+		s.conns.remove(c)
+	}
 	if !c.evicted {
 		s.live--
 	}
@@ -280,6 +330,15 @@ func (s *Server) release(c *connection, cost, decay float64) {
 func (s *Server) resumeAt() int {
 	m := s.maxSessions()
 	return m - max(1, m/20)
+}
+
+// pausedLocked reports whether a server with AtLimit Pause must not
+// admit a connection now: it holds MaxSessions, or it paused there and
+// the count has not yet fallen to 95 % of it. Every accept loop and the
+// WebSocket handler ask it, so that one that was waiting in Accept when
+// another paused does not admit a connection at the first free place.
+func (s *Server) pausedLocked() bool {
+	return s.AtLimit == Pause && (s.resume != nil || s.live >= s.maxSessions())
 }
 
 // pauseLocked returns the channel closed when a paused server may
@@ -307,7 +366,7 @@ func (s *Server) waitForRoom() bool {
 			s.mu.Unlock()
 			return false
 		}
-		if s.live < s.maxSessions() {
+		if !s.pausedLocked() {
 			s.mu.Unlock()
 			return true
 		}

@@ -12,14 +12,15 @@ import (
 
 // BenchmarkLeastUseful measures the choice of the connection to shed
 // at MaxSessions among 1,000 held: when the oldest has never sent a
-// message (a flood: the search ends at once) and when every one has
-// talked (the whole list is ranked).
+// message (a flood: the search ends at once), when clients that talk
+// were there before a flood (990 of them, then 10 silent ones) and
+// when every one has talked (the whole list is ranked).
 func BenchmarkLeastUseful(b *testing.B) {
 	const held = 1000
 	for _, bc := range []struct {
-		name   string
-		talked bool
-	}{{"flood", false}, {"all-talked", true}} {
+		name    string
+		talkers int
+	}{{"flood", 0}, {"flood-after-talkers", held - 10}, {"all-talked", held}} {
 		b.Run(bc.name, func(b *testing.B) {
 			srv := &Server{}
 			if err := srv.init(); err != nil {
@@ -27,10 +28,10 @@ func BenchmarkLeastUseful(b *testing.B) {
 			}
 			var sessions []*session.Session
 			var clients []net.Conn
-			for range held {
+			for i := range held {
 				a, z := net.Pipe()
 				c := &connection{closer: a, conn: a, accepted: time.Now()}
-				if bc.talked {
+				if i < bc.talkers {
 					s := session.New(framing.NewStream(framing.Newline{}, a), &session.Options{Handler: hello})
 					go func() {
 						// Read the reply, then keep the pipe open.
@@ -48,7 +49,7 @@ func BenchmarkLeastUseful(b *testing.B) {
 				clients = append(clients, z)
 				srv.conns.push(c)
 			}
-			if bc.talked {
+			if bc.talkers > 0 {
 				for _, s := range sessions {
 					for {
 						if n, _ := s.Activity(); n > 0 {

@@ -123,3 +123,40 @@ func TestServeReturnsListenerError(t *testing.T) {
 		t.Fatal("Serve did not return when its listener closed")
 	}
 }
+
+// Regression: with several accept loops, a paused server stopped
+// accepting at MaxSessions only on the loop that found it full: another
+// loop, already waiting in Accept, admitted the next connection as soon
+// as one place was free, instead of waiting for the count to fall to
+// 95 % as AtLimit Pause promises.
+func TestPauseResumesAt95PercentOnEveryListener(t *testing.T) {
+	const limit = 40 // resumes at 38
+	srv := start(t, &Server{
+		Endpoints:   []Endpoint{{Address: "127.0.0.1:0"}, {Address: "127.0.0.1:0"}},
+		MaxSessions: limit,
+		AtLimit:     Pause,
+		Options:     session.Options{Handler: hello},
+	})
+	addrs := srv.Addrs()
+	clients := make([]*session.Session, limit)
+	for i := range clients {
+		clients[i] = dial(t, nil, "tcp", addrs[0].String())
+		if err := clients[i].Call(context.Background(), "x", nil, nil); err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+	}
+	waitFor(t, "the server to pause", func() bool { return srv.Stats().Pauses == 1 })
+	clients[0].Close()
+	waitFor(t, "one place to be free", func() bool { return srv.SessionCount() == limit-1 })
+	late := dial(t, nil, "tcp", addrs[1].String())
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	err := late.Call(ctx, "x", nil, nil)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a connection on the other listener at %d of %d while paused: %v, want it to wait", limit-1, limit, err)
+	}
+	clients[1].Close()
+	if err := late.Call(context.Background(), "x", nil, nil); err != nil {
+		t.Errorf("after the count fell to 95 %%: %v", err)
+	}
+}

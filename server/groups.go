@@ -84,7 +84,8 @@ type PeerGroups struct {
 	SubnetCostWeight float64
 	// MaxRetained bounds the groups kept only for the cost they retain,
 	// with no connection (10 × the server's MaxSessions when zero):
-	// past it, those with the least cost are forgotten first.
+	// past it, those decayed to nothing are forgotten, then those with
+	// the least cost, down to three quarters of it.
 	MaxRetained int
 }
 
@@ -377,8 +378,10 @@ func (gs *groups) leave(c *connection, cost, decay float64, now time.Time) {
 }
 
 // pruneLocked forgets the groups held for their cost alone that have
-// decayed to nothing, then, while more than maxKept are left, those
-// with the least cost.
+// decayed to nothing, then, while more than three quarters of maxKept
+// are left, those with the least cost: the next prune is then at least
+// maxKept/4 groups away, so that its O(n log n) is spread over as many
+// disconnections.
 func (gs *groups) pruneLocked(now time.Time) {
 	var kept []*group
 	for k, g := range gs.byPrefix {
@@ -392,11 +395,12 @@ func (gs *groups) pruneLocked(now time.Time) {
 		}
 		kept = append(kept, g)
 	}
-	if len(kept) <= gs.maxKept {
+	target := gs.maxKept - gs.maxKept/4
+	if len(kept) <= target {
 		return
 	}
 	sort.Slice(kept, func(i, j int) bool { return kept[i].retainedAt(now) < kept[j].retainedAt(now) })
-	for _, g := range kept[:len(kept)-gs.maxKept] {
+	for _, g := range kept[:len(kept)-target] {
 		delete(gs.byPrefix, groupKey{g.prefix, g.kind})
 		gs.retained--
 	}
@@ -437,6 +441,9 @@ func (gs *groups) snapshot() []GroupStats {
 	out := make([]GroupStats, 0, len(gs.byPrefix))
 	for _, g := range gs.byPrefix {
 		r := g.retainedAt(now)
+		if len(g.conns) == 0 && r <= 0 {
+			continue // decayed to nothing; forgotten at the next prune
+		}
 		out = append(out, GroupStats{
 			Prefix:      g.prefix,
 			Subnet:      g.kind == subnetGroup,

@@ -290,3 +290,94 @@ func TestRefusalLogsAreCapped(t *testing.T) {
 		t.Errorf("lines report %d suppressed, the cap counted %d", reported, suppressed)
 	}
 }
+
+// Regression: at the bound of groups kept for their retained cost
+// alone, every disconnection that left a group behind forgot just one
+// group, after sorting them all under the groups' lock: with the
+// default 10,000 retained groups, about a millisecond of the server's
+// time for each connection a flood from many addresses (an IPv6 /64
+// has plenty) made and closed. Past the bound the groups are now
+// pruned to three quarters of it at once, so that the next prune is a
+// quarter of the bound away, and the bound still holds.
+func TestRetainedGroupsPrunedInBatches(t *testing.T) {
+	const maxKept = 100
+	gs := newGroups(PeerGroups{MaxRetained: maxKept}, 10)
+	now := time.Now()
+	base := netip.MustParseAddr("2001:db8::").As16()
+	prunes := 0
+	const leaves = 1000 // each leaves an IP group and a /48 behind
+	for n := range leaves {
+		a := base
+		a[4], a[5] = byte(n>>8), byte(n)
+		c := &connection{}
+		if r := gs.join(c, netip.AddrFrom16(a)); r != admitted {
+			t.Fatalf("join refused: %v", r)
+		}
+		before := gs.retained
+		gs.leave(c, 1000, 1e-9, now)
+		if gs.retained < before+2 { // some were forgotten
+			prunes++
+		}
+		if gs.retained > maxKept || gs.retained != len(gs.byPrefix) {
+			t.Fatalf("after %d: %d groups retained, %d kept, want at most %d", n, gs.retained, len(gs.byPrefix), maxKept)
+		}
+	}
+	// 2,000 groups left behind, 25 forgotten per prune at least.
+	if max := 2*leaves/(maxKept/4) + 1; prunes > max {
+		t.Errorf("%d prunes for %d disconnections, want at most %d", prunes, leaves, max)
+	}
+}
+
+// Regression: at MaxSessions every new connection had the whole list of
+// connections walked from the oldest, taking each talking session's
+// cost lock, until the first that never completed a message: with
+// clients that talk connected before a flood of silent connections
+// (the usual case), about 80 µs under the server's lock for each
+// connection of the flood, among 1,000. A connection seen to have
+// talked is now moved out of the way once, so that the next choice
+// starts at the silent ones.
+func TestSheddingLooksAtEachTalkerOnce(t *testing.T) {
+	srv := start(t, &Server{MaxSessions: 6, Options: session.Options{Handler: hello}})
+	addr := srv.Addr().String()
+	for range 4 {
+		if !echoOK(dialFrom(t, "127.0.0.1", addr)) {
+			t.Fatal("talker not served")
+		}
+	}
+	for range 2 {
+		dialFrom(t, "127.0.0.1", addr)
+	}
+	waitFor(t, "six connections", func() bool { return srv.SessionCount() == 6 })
+	for i := range 3 {
+		dialFrom(t, "127.0.0.1", addr)
+		waitFor(t, "an eviction", func() bool {
+			srv.mu.Lock()
+			defer srv.mu.Unlock()
+			return srv.evicted.Load() == uint64(i+1) && srv.conns.len+srv.talkers.len == 6
+		})
+		srv.mu.Lock()
+		silentFirst := srv.conns.len
+		srv.mu.Unlock()
+		// The four talkers are out of the list a choice walks first:
+		// it holds the two silent connections left.
+		if silentFirst != 2 {
+			t.Errorf("eviction %d: %d connections to walk before a silent one, want the talkers out of the way", i+1, silentFirst)
+		}
+	}
+}
+
+// Regression: Groups listed a group kept for its retained cost after
+// that cost had decayed to nothing (Retained 0, no connection), until
+// a prune at the bound forgot it, though it is documented to list the
+// groups with connections and those that retain cost.
+func TestGroupsOmitsGroupsDecayedToNothing(t *testing.T) {
+	gs := newGroups(PeerGroups{}, 10)
+	c := &connection{}
+	if gs.join(c, netip.MustParseAddr("192.0.2.1")) != admitted {
+		t.Fatal("join refused")
+	}
+	gs.leave(c, 1, 1, time.Now().Add(-time.Hour)) // 1 decaying by 1 a second, an hour ago
+	if got := gs.snapshot(); len(got) != 0 {
+		t.Errorf("Groups = %+v, want none: their cost has decayed", got)
+	}
+}

@@ -93,7 +93,12 @@ type Server struct {
 	// of Peers use, and the balancer's stays readable with
 	// transport.Conn.Balancer in NewSession. Such connections count
 	// against MaxSessions from accept and join their peer groups once
-	// the header is read; a refused header closes the connection.
+	// the header is read (and, on a TLS endpoint, the TLS handshake
+	// that follows it is done); a refused header closes the
+	// connection. It
+	// applies to the endpoints Listen makes: a listener given to Serve
+	// reads headers if it is a transport.Listener made with
+	// ListenConfig.Proxy, whatever this field says.
 	Proxy *transport.ProxyProtocol
 	// HandshakeTimeout bounds an accepted connection's PROXY header and
 	// TLS handshake together (10 s when zero), counted from accept.
@@ -166,9 +171,11 @@ type Server struct {
 	// mutex, then a session's own locks.
 	mu        sync.Mutex
 	listening bool
+	serving   bool // Listen, Serve or WebSocket was called: Wait waits for Close
 	closed    bool
 	listeners []net.Listener
-	conns     connList
+	conns     connList      // in the order of accept, but for talkers
+	talkers   connList      // those found to have completed a message
 	live      int           // connections held, not counting those evicted
 	resume    chan struct{} // closed when a paused server may accept again
 	quit      chan struct{} // closed by Close
@@ -267,6 +274,7 @@ func (s *Server) Listen(ctx context.Context) error {
 		lns = append(lns, ln)
 	}
 	s.listening = true
+	s.serving = true
 	for i, ln := range lns {
 		ep := eps[i]
 		s.listeners = append(s.listeners, ln)
@@ -283,9 +291,9 @@ func (s *Server) Listen(ctx context.Context) error {
 // Serve accepts connections on ln and serves them until the server is
 // closed, then returns ErrServerClosed; it returns ln's Accept error if
 // ln is closed by someone else. Connections are served as on
-// the server's own endpoint (Framer, TLS if ln is a transport.Listener
-// with TLS), under the same limits as every other listener of the
-// server. Serve may be called several times, with several listeners,
+// the server's own endpoint (Framer, TLS and the PROXY protocol if ln
+// is a transport.Listener with them), under the same limits as every
+// other listener of the server. Serve may be called several times, with several listeners,
 // with or without Listen; Close closes ln.
 func (s *Server) Serve(ln net.Listener) error {
 	if err := s.init(); err != nil {
@@ -297,6 +305,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrServerClosed
 	}
 	s.listeners = append(s.listeners, ln)
+	s.serving = true
 	s.loops.Add(1)
 	s.mu.Unlock()
 	defer s.loops.Done()
@@ -383,20 +392,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	s.mu.Lock()
-	conns := make([]*connection, 0, s.conns.len)
-	for c := s.conns.head; c != nil; c = c.next {
-		conns = append(conns, c)
-	}
+	conns := make([]*connection, 0, s.conns.len+s.talkers.len)
+	s.eachLocked(func(c *connection) { conns = append(conns, c) })
 	s.mu.Unlock()
 	for _, c := range conns {
 		sess := c.sess.Load()
-		if sess == nil {
-			_ = c.closer.Close()
-			continue
-		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if sess == nil {
+				// In its handshake or hook; closing a WebSocket may wait
+				// for the peer, so each closes on its own goroutine.
+				_ = c.closer.Close()
+				return
+			}
 			if err := sess.Shutdown(ctx); err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -429,10 +438,21 @@ func (s *Server) IncomingBytes() int64 {
 	return s.budget.Held()
 }
 
-// Wait blocks until the server has stopped accepting and every
-// connection it accepted has ended (aiorpcX's wait_closed). It returns
-// at once for a server that never served.
+// Wait blocks until the server has stopped accepting (Close or
+// Shutdown) and every connection it accepted has ended (aiorpcX's
+// wait_closed). It returns at once for a server that never served
+// (Listen, Serve or WebSocket not called).
 func (s *Server) Wait() {
+	s.mu.Lock()
+	serving, quit := s.serving, s.quit
+	s.mu.Unlock()
+	if serving {
+		// The WebSocket handler, and a Serve whose listener failed,
+		// accept without a running accept loop: only Close ends that.
+		// Once closed, nothing is admitted, so that the WaitGroups are
+		// not added to while waited for.
+		<-quit
+	}
 	s.loops.Wait()
 	s.wg.Wait()
 }
@@ -442,12 +462,12 @@ func (s *Server) Wait() {
 func (s *Server) Sessions() []*session.Session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]*session.Session, 0, s.conns.len)
-	for c := s.conns.head; c != nil; c = c.next {
+	out := make([]*session.Session, 0, s.conns.len+s.talkers.len)
+	s.eachLocked(func(c *connection) {
 		if sess := c.sess.Load(); sess != nil {
 			out = append(out, sess)
 		}
-	}
+	})
 	return out
 }
 

@@ -18,8 +18,9 @@ type Stats struct {
 	// once because their peer's IP or subnet group was at its limit.
 	RefusedPerIP, RefusedPerSubnet uint64
 	// RefusedFull counts the WebSocket connections refused because a
-	// paused server (AtLimit Pause) was at MaxSessions: an upgraded
-	// WebSocket cannot wait in a listen backlog.
+	// paused server (AtLimit Pause) was at MaxSessions, or had not yet
+	// fallen to 95 % of it: an upgraded WebSocket cannot wait in a
+	// listen backlog.
 	RefusedFull uint64
 	// RefusedByHook counts the connections NewSession refused, and
 	// FailedHandshakes those whose PROXY header or TLS handshake failed
@@ -53,11 +54,11 @@ func (s *Server) Stats() Stats {
 	}
 	s.mu.Lock()
 	st.Connections = s.live
-	for c := s.conns.head; c != nil; c = c.next {
+	s.eachLocked(func(c *connection) {
 		if c.sess.Load() != nil && !c.evicted {
 			st.Sessions++
 		}
-	}
+	})
 	s.mu.Unlock()
 	return st
 }

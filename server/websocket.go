@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"net/netip"
 
 	"go.uber.org/zap"
 
@@ -22,13 +21,20 @@ import (
 // takes over its connection); the http.Server's own timeouts bound the
 // handshake (set its ReadHeaderTimeout). Behind a reverse proxy the
 // request's RemoteAddr is the proxy's; serve the http.Server on a
-// transport.Listener with PROXY protocol to have the client's. The
+// transport.Listener with PROXY protocol to have the client's (see
+// transport.WebSocketConn.RemoteAddress): it is then the session's
+// peer and what the peer groups use. The
 // handler answers 503 once the server is closed. A WebSocket carries
 // whole messages, so the server's Framer and the unfinished-message
 // timeout do not apply to it; its pings find dead peers.
 func (s *Server) WebSocket(ws *transport.WebSocketHandler) http.Handler {
 	if ws == nil {
 		ws = &transport.WebSocketHandler{}
+	}
+	if s.init() == nil {
+		s.mu.Lock()
+		s.serving = true
+		s.mu.Unlock()
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.init() != nil {
@@ -47,15 +53,19 @@ func (s *Server) WebSocket(ws *transport.WebSocketHandler) http.Handler {
 			s.limitedInfo("WebSocket handshake failed", zap.String("peer", r.RemoteAddr), zap.Error(err))
 			return
 		}
-		var peer netip.Addr
-		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-			peer = ap.Addr().Unmap()
+		// The request's RemoteAddr, or the client's address from a
+		// PROXY protocol header, which net/http does not see.
+		remote := wc.RemoteAddress()
+		peer := remote.Host().Addr()
+		name := r.RemoteAddr
+		if !remote.IsZero() {
+			name = remote.String()
 		}
 		c, ok := s.admit(wc, nil, peer, true, false)
 		if !ok {
 			return
 		}
-		s.startWebSocket(c, wc, r.RemoteAddr)
+		s.startWebSocket(c, wc, name)
 	})
 }
 

@@ -95,3 +95,74 @@ func TestWebSocketRefusedWhenPausedAtLimit(t *testing.T) {
 		t.Errorf("RefusedFull = %d", got)
 	}
 }
+
+// Regression: a WebSocket that NewWebSocketSession refused made the
+// handler panic (the server closed the connection's nil net.Conn), so
+// the WebSocket was left open, its place was never given back and
+// Shutdown waited for it forever. It is closed and released.
+func TestWebSocketRefusedByHookReleased(t *testing.T) {
+	srv := &Server{
+		MaxSessions: 1,
+		AtLimit:     Pause,
+		NewWebSocketSession: func(*transport.WebSocketConn, *session.Options) error {
+			return errors.New("banned")
+		},
+		Options: session.Options{Handler: hello},
+	}
+	url := serveWebSocket(t, srv)
+	for i := range 2 {
+		refused := dialWebSocket(t, url)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := refused.Call(ctx, "x", nil, nil)
+		cancel()
+		var ce *session.ConnectionError
+		if !errors.As(err, &ce) {
+			t.Fatalf("WebSocket %d refused by the hook: %v, want a ConnectionError", i, err)
+		}
+		waitFor(t, "the refused WebSocket to be released", func() bool { return srv.SessionCount() == 0 })
+	}
+	if st := srv.Stats(); st.RefusedByHook != 2 || st.Connections != 0 || st.RefusedFull != 0 {
+		t.Errorf("stats %+v, want 2 refused by the hook, none held", st)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+}
+
+// Regression: Wait counted only accept loops as "accepting", so on a
+// server that serves WebSockets alone it returned as soon as no
+// session was held, while the handler went on accepting (and a session
+// admitted as Wait woke up could make its WaitGroup panic). It waits
+// for Close, then for the sessions.
+func TestWaitOnWebSocketServerWaitsForClose(t *testing.T) {
+	srv := &Server{Options: session.Options{Handler: hello}}
+	url := serveWebSocket(t, srv)
+	waited := make(chan struct{})
+	go func() {
+		srv.Wait()
+		close(waited)
+	}()
+	cli := dialWebSocket(t, url)
+	if err := cli.Call(context.Background(), "x", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	cli.Close()
+	waitFor(t, "the session to end", func() bool { return srv.SessionCount() == 0 })
+	select {
+	case <-waited:
+		t.Fatal("Wait returned while the server still accepted WebSockets")
+	case <-time.After(100 * time.Millisecond):
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-waited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Wait did not return after Shutdown")
+	}
+}

@@ -179,6 +179,14 @@ func (c *Conn) Handshake(ctx context.Context) error {
 // such connections, since it may wait for the peer.
 func (c *Conn) HasHandshake() bool { return c.proxy != nil || c.tls != nil }
 
+// HasProxyHeader reports whether the connection was accepted on a
+// listener with the PROXY protocol on, so that [Conn.Handshake] reads a
+// header first (or finds that a source allowed to send none sent
+// none): until then [Conn.RemoteAddress] names the socket's peer, which
+// may be the balancer. A server groups such a connection by its peer
+// after the handshake.
+func (c *Conn) HasProxyHeader() bool { return c.proxy != nil }
+
 // NetConn returns the connection that Read and Write use: a *tls.Conn
 // when TLS is on (its NetConn method gives the connection beneath),
 // else the socket itself or the connection the proxy dialer returned.

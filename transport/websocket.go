@@ -444,7 +444,11 @@ func (c *WebSocketConn) shutdown(code websocket.StatusCode) {
 // RemoteAddress returns the peer's address as [Conn.RemoteAddress]
 // does: for a client, the host and port of the URL dialed (the target
 // even through a proxy); for a server, the address of the HTTP
-// request's peer; the zero NetAddress if there is none (a Unix socket).
+// request's peer, or, when the http.Server serves a [Listener] with
+// the PROXY protocol on, the client's address from the header (the
+// request's RemoteAddr is then the balancer's, since net/http takes it
+// before the header is read); the zero NetAddress if there is none (a
+// Unix socket).
 func (c *WebSocketConn) RemoteAddress() NetAddress { return c.remote }
 
 // Proxy returns the dialer the client connection was made through, or
@@ -806,6 +810,9 @@ func (h *WebSocketHandler) Accept(w http.ResponseWriter, r *http.Request) (*WebS
 	c := newWebSocketConn(ws, tap.conn, h.MaxMessage, h.Binary)
 	c.request = r
 	c.remote = remoteOfRequest(r)
+	if client, ok := proxiedClient(tap.conn); ok {
+		c.remote = client
+	}
 	c.tls = r.TLS
 	c.startPings(h.PingInterval, h.PingTimeout)
 	return c, nil
@@ -861,6 +868,24 @@ func (t *hijackTap) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn.SetDeadline(time.Time{})
 	t.conn = conn
 	return conn, brw, nil
+}
+
+// proxiedClient returns the client's address that the PROXY protocol
+// header of conn (an HTTP connection handed over, with or without TLS
+// over it) named, and true; false if it began with no such header.
+// net/http has read the request, so the header has been read.
+func proxiedClient(conn net.Conn) (NetAddress, bool) {
+	if tc, ok := conn.(*tls.Conn); ok {
+		conn = tc.NetConn()
+	}
+	c, ok := conn.(*Conn)
+	if !ok || c.proxy == nil {
+		return NetAddress{}, false
+	}
+	if h := c.proxy.accepted(); h != nil && !h.Local && !h.Source.IsZero() {
+		return h.Source, true
+	}
+	return NetAddress{}, false
 }
 
 // remoteOfRequest is the NetAddress of an HTTP request's peer, or zero.
