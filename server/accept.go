@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"time"
@@ -166,7 +167,7 @@ func (s *Server) start(c *connection, ep *Endpoint) {
 	peer := peerName(conn)
 	opts := s.sessionOptions(c, peer)
 	if s.NewSession != nil {
-		if err := s.NewSession(tc, &opts); err != nil {
+		if err := s.callHook(func() error { return s.NewSession(tc, &opts) }); err != nil {
 			s.refused.hook.Add(1)
 			s.limitedInfo("connection refused by NewSession", zap.String("peer", peer), zap.Error(err))
 			s.fail(c)
@@ -187,29 +188,48 @@ func (s *Server) start(c *connection, ep *Endpoint) {
 }
 
 // sessionOptions returns the options of the session of c: the
-// server's template, with the shared cost of c's groups.
+// server's template with its timeouts, before the hooks adjust them.
 func (s *Server) sessionOptions(c *connection, peer string) session.Options {
 	opts := s.Options
 	opts.Side = session.Server
 	opts.Peer = peer
 	opts.Logger = s.sessLog
 	serverTimeouts(&opts, c.accepted)
-	if c.ip != nil && !s.groups.cfg.NoSharedCost {
-		cost := session.DefaultCost()
-		if opts.Cost != nil {
-			cost = *opts.Cost
-		}
-		userExtra := cost.Extra
-		cost.Extra = func() float64 {
-			e := s.groups.extra(c)
-			if userExtra != nil {
-				e += userExtra()
-			}
-			return e
-		}
-		opts.Cost = &cost
-	}
 	return opts
+}
+
+// shareCost adds the shared cost of c's groups to the session's cost
+// (Cost.Extra, on top of any Extra of the program's), after the hooks,
+// so that a hook that sets Cost keeps it.
+func (s *Server) shareCost(c *connection, opts *session.Options) {
+	if c.ip == nil || s.groups.cfg.NoSharedCost {
+		return
+	}
+	cost := session.DefaultCost()
+	if opts.Cost != nil {
+		cost = *opts.Cost
+	}
+	userExtra := cost.Extra
+	cost.Extra = func() float64 {
+		e := s.groups.extra(c)
+		if userExtra != nil {
+			e += userExtra()
+		}
+		return e
+	}
+	opts.Cost = &cost
+}
+
+// callHook runs a NewSession hook; a panic in it refuses the
+// connection as an error would, with the panic and its stack logged.
+func (s *Server) callHook(hook func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("server: session hook panicked: %v", p)
+			s.log.Error("session hook panicked", zap.Any("panic", p), zap.Stack("stack"))
+		}
+	}()
+	return hook()
 }
 
 // run starts the session of c over stream, unless c was evicted or the
@@ -219,6 +239,7 @@ func (s *Server) run(c *connection, stream framing.Stream, opts *session.Options
 	if opts.Cost != nil {
 		decay = opts.Cost.DecayPerSecond
 	}
+	s.shareCost(c, opts)
 	userOnClose := opts.OnClose
 	var sess *session.Session
 	ready := make(chan struct{})

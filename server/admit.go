@@ -92,14 +92,16 @@ type usefulness struct {
 
 // less reports whether a is less useful than b: a connection that has
 // never completed a message before one that has, then the one idle the
-// longest, then, for two idle within a second of each other, the one
-// with the higher cost.
+// longest (in whole seconds), then, for two idle the same number of
+// seconds, the one with the higher cost.
 func (a usefulness) less(b usefulness) bool {
 	if a.talked != b.talked {
 		return !a.talked
 	}
-	if d := a.idle - b.idle; d > time.Second || d < -time.Second {
-		return d > 0
+	// Idle times compare in whole seconds, so that near ties go to
+	// the cost and the order stays an order.
+	if ai, bi := a.idle/time.Second, b.idle/time.Second; ai != bi {
+		return ai > bi
 	}
 	return a.cost > b.cost
 }

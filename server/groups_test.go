@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/gorpcx/gorpcx/session"
+	"github.com/gorpcx/gorpcx/transport"
 )
 
 // dialFrom connects to addr from the loopback address from (any of
@@ -379,5 +380,62 @@ func TestGroupsOmitsGroupsDecayedToNothing(t *testing.T) {
 	gs.leave(c, 1, 1, time.Now().Add(-time.Hour)) // 1 decaying by 1 a second, an hour ago
 	if got := gs.snapshot(); len(got) != 0 {
 		t.Errorf("Groups = %+v, want none: their cost has decayed", got)
+	}
+}
+
+// Regression: a NewSession hook that sets its own Cost dropped the
+// shared cost of the peer's groups, which was added before the hook ran.
+func TestNewSessionCostKeepsSharedCost(t *testing.T) {
+	cost := session.Cost{SoftLimit: 0, HardLimit: 100_000, DecayPerSecond: 1e-6, ErrorBase: 100, MaxSleep: time.Millisecond}
+	srv := start(t, &Server{
+		Peers:   PeerGroups{Exempt: noExempt()},
+		Options: session.Options{Handler: hello},
+		NewSession: func(_ *transport.Conn, o *session.Options) error {
+			c := cost
+			o.Cost = &c
+			return nil
+		},
+	})
+	addr := srv.Addr().String()
+	bad := dialFrom(t, "127.0.0.5", addr)
+	r := bufio.NewReader(bad)
+	for range 20 {
+		bad.Write([]byte("not json\n"))
+		if _, err := r.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad.Close()
+	waitFor(t, "the session to leave its group", func() bool {
+		g := srv.Groups()
+		return len(g) == 2 && g[0].Connections == 0
+	})
+	good := dialFrom(t, "127.0.0.5", addr)
+	if !echoOK(good) {
+		t.Fatal("new session not served")
+	}
+	if c := srv.Sessions()[0].Stats().Concurrency; c >= session.DefaultConcurrency {
+		t.Errorf("a session whose hook set Cost is not throttled by its group's cost: concurrency %d", c)
+	}
+}
+
+// A panic in NewSession refuses the connection, as an error would, and
+// gives its place back.
+func TestNewSessionPanicRefuses(t *testing.T) {
+	srv := start(t, &Server{
+		Options:    session.Options{Handler: hello},
+		NewSession: func(*transport.Conn, *session.Options) error { panic("hook bug") },
+	})
+	c, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if echoOK(c) {
+		t.Fatal("served despite a panicking hook")
+	}
+	waitFor(t, "the place to be released", func() bool { return srv.SessionCount() == 0 })
+	if got := srv.Stats().RefusedByHook; got != 1 {
+		t.Errorf("RefusedByHook = %d, want 1", got)
 	}
 }

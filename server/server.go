@@ -131,9 +131,9 @@ type Server struct {
 	// happens to a new connection at the limit is AtLimit's choice: by
 	// default (Shed) the least useful connection held is closed to make
 	// room: one that has never completed a message (the oldest first),
-	// else the one idle the longest, else, between two idle within a
-	// second of each other, the one with the higher cost. Its session
-	// ends with ErrEvicted.
+	// else the one idle the longest (in whole seconds), else, between two
+	// idle as long, the one with the higher cost. Its session ends with
+	// ErrEvicted.
 	MaxSessions int
 	// AtLimit chooses between shedding (the default) and pausing at
 	// MaxSessions.
@@ -327,9 +327,9 @@ func (s *Server) Addr() net.Addr {
 	return s.listeners[0].Addr()
 }
 
-// Addrs returns the addresses of every listener, in the order of
-// Endpoints (then those given to Serve), or nil when it is not
-// listening.
+// Addrs returns the addresses of every listener, in the order they
+// started (Listen's in the order of Endpoints, and each given to Serve
+// when Serve was called), or nil when it is not listening.
 func (s *Server) Addrs() []net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()

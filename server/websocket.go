@@ -74,7 +74,7 @@ func (s *Server) WebSocket(ws *transport.WebSocketHandler) http.Handler {
 func (s *Server) startWebSocket(c *connection, wc *transport.WebSocketConn, peer string) {
 	opts := s.sessionOptions(c, peer)
 	if s.NewWebSocketSession != nil {
-		if err := s.NewWebSocketSession(wc, &opts); err != nil {
+		if err := s.callHook(func() error { return s.NewWebSocketSession(wc, &opts) }); err != nil {
 			s.refused.hook.Add(1)
 			s.limitedInfo("connection refused by NewWebSocketSession", zap.String("peer", peer), zap.Error(err))
 			s.fail(c)
