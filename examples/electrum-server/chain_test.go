@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/gorpcx/gorpcx/pubsub"
 )
 
 func TestGenesis(t *testing.T) {
@@ -196,5 +202,49 @@ func TestProof(t *testing.T) {
 		if _, _, err := c.proof(tt[0], tt[1]); err == nil {
 			t.Errorf("proof(%d, %d) has no error", tt[0], tt[1])
 		}
+	}
+}
+
+func TestAppendBlock(t *testing.T) {
+	hub, err := pubsub.NewHub(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	if err := hub.Declare(headersTopic, headersSubscription); err != nil {
+		t.Fatal(err)
+	}
+	here, _ := newChain(5)
+	var out bytes.Buffer
+	n := &node{chain: here, hub: hub, log: zap.NewNop(), out: &out}
+
+	// Another node of a fleet mines two blocks on the same chain.
+	there, _ := newChain(5)
+	var mined []header
+	for range 2 {
+		_, h, err := there.mine(time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		mined = append(mined, h)
+	}
+	ctx := context.Background()
+	if err := n.appendBlock(ctx, mined[1]); !errors.Is(err, errNotOnTip) {
+		t.Fatalf("appending block 7 on 5: %v, want errNotOnTip", err)
+	}
+	for _, h := range mined {
+		if err := n.appendBlock(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if height, tip := here.tip(); height != 7 || tip != mined[1] {
+		t.Fatalf("tip %d %s, want 7 %s", height, tip.hash(), mined[1].hash())
+	}
+	want := fmt.Sprintf("block 6 %s\nblock 7 %s\n", mined[0].hash(), mined[1].hash())
+	if out.String() != want {
+		t.Fatalf("printed %q, want %q", out.String(), want)
+	}
+	if st, _ := hub.Stats(headersTopic); st.Published != 2 {
+		t.Fatalf("published %d tips, want 2", st.Published)
 	}
 }
