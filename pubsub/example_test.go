@@ -29,7 +29,7 @@ func ExampleHub() {
 
 	methods := handler.Methods{
 		method: handler.MustFunc(func(ctx context.Context) (any, error) {
-			last, err := hub.Subscribe(session.FromContext(ctx), "tip", nil)
+			last, err := hub.Subscribe(ctx, session.FromContext(ctx), "tip", nil)
 			if err != nil {
 				return nil, err
 			}

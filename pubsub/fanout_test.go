@@ -175,7 +175,7 @@ func BenchmarkFanOut(b *testing.B) {
 		sessions := make([]*session.Session, len(conns))
 		for i, c := range conns {
 			sessions[i] = session.New(framing.NewStream(framing.Newline{}, c), &session.Options{Side: session.Server})
-			if _, err := h.Subscribe(sessions[i], "tip", nil); err != nil {
+			if _, err := h.Subscribe(context.Background(), sessions[i], "tip", nil); err != nil {
 				b.Fatal(err)
 			}
 		}

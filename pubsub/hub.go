@@ -56,6 +56,13 @@ type Options struct {
 	// Broker, if set, carries publications to and from the other nodes
 	// of a fleet; nil delivers to this hub's sessions only.
 	Broker Broker
+	// Remote, if set, sees each publication that arrives from another
+	// node before it is delivered to this node's subscribers, and
+	// decides whether it is (true) or not (false: the program delivers
+	// it itself, with PublishLocal, after updating its own state, as a
+	// node appends a block mined elsewhere to its chain). It runs on the
+	// broker's goroutine, one message at a time.
+	Remote func(Message) bool
 	// Logger receives the hub's logs (no-op when nil).
 	Logger *zap.Logger
 }
@@ -69,6 +76,7 @@ type Hub struct {
 	perSession, perGroup, all int
 	groupOf                   func(*session.Session) string
 	broker                    Broker
+	remote                    func(Message) bool
 	log                       *zap.Logger
 
 	mu          sync.Mutex
@@ -104,6 +112,7 @@ func NewHub(o *Options) (*Hub, error) {
 		all:         limit(opts.MaxTotal, DefaultMaxTotal),
 		groupOf:     opts.Group,
 		broker:      opts.Broker,
+		remote:      opts.Remote,
 		log:         opts.Logger,
 		topics:      make(map[string]*topic),
 		subscribers: make(map[*session.Session]*subscriber),
@@ -155,11 +164,17 @@ func (h *Hub) Declare(topic string, o TopicOptions) error {
 // Subscribing to a topic s already has is not an error and changes
 // nothing. The session is unsubscribed from every topic when it ends.
 //
+// Called from a handler of s with its context, the notifications of s
+// wait until the handler's reply is queued (session.AfterReply): the
+// peer gets the answer to its subscribe before any notification, so a
+// newer value is never overtaken by the older one the answer carries.
+// ctx is used for nothing else.
+//
 // Past a limit it returns a *LimitError, which a handler can return as
 // it is: the peer gets a JSON-RPC error (CodeTooManySubscriptions). It
 // returns the session's ConnectionError if s has ended, and ErrClosed
 // once the hub is closed.
-func (h *Hub) Subscribe(s *session.Session, topic string, o *TopicOptions) (json.RawMessage, error) {
+func (h *Hub) Subscribe(ctx context.Context, s *session.Session, topic string, o *TopicOptions) (json.RawMessage, error) {
 	if o != nil {
 		if err := o.validate(); err != nil {
 			return nil, err
@@ -202,6 +217,12 @@ func (h *Hub) Subscribe(s *session.Session, topic string, o *TopicOptions) (json
 	if t == nil {
 		t = newTopic(topic, *o)
 		h.topics[topic] = t
+	}
+	if session.FromContext(ctx) == s {
+		sub.hold()
+		if !session.AfterReply(ctx, sub.release) {
+			sub.release()
+		}
 	}
 	sc := &subscription{topic: t, sub: sub}
 	t.add(sc)
@@ -352,9 +373,32 @@ func (h *Hub) Publish(ctx context.Context, topic string, params any) error {
 	return nil
 }
 
+// PublishLocal delivers params to the subscribers of topic on this
+// node only, as Publish does, without the broker: for a publication
+// that came from another node (see Options.Remote). It returns an error
+// for params that cannot be encoded, and ErrClosed once the hub is
+// closed.
+func (h *Hub) PublishLocal(topic string, params any) error {
+	h.mu.Lock()
+	closed := h.closed
+	t := h.topics[topic]
+	h.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if t == nil {
+		return nil
+	}
+	_, err := t.publish(params)
+	return err
+}
+
 // deliverRemote delivers a message another node published to this
-// node's subscribers.
+// node's subscribers, unless Options.Remote takes it.
 func (h *Hub) deliverRemote(m Message) {
+	if h.remote != nil && !h.remote(m) {
+		return
+	}
 	h.mu.Lock()
 	t := h.topics[m.Topic]
 	closed := h.closed

@@ -139,7 +139,7 @@ func TestSubscribeReturnsLastValueAndDelivers(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := newPair(t, nil)
-	last, err := h.Subscribe(p.server, "headers", nil)
+	last, err := h.Subscribe(context.Background(), p.server, "headers", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,10 +166,10 @@ func TestSubscribeReturnsLastValueAndDelivers(t *testing.T) {
 func TestUnknownTopicAndBadOptions(t *testing.T) {
 	h := newHub(t, nil)
 	p := newPair(t, nil)
-	if _, err := h.Subscribe(p.server, "nope", nil); !errors.Is(err, ErrUnknownTopic) {
+	if _, err := h.Subscribe(context.Background(), p.server, "nope", nil); !errors.Is(err, ErrUnknownTopic) {
 		t.Errorf("undeclared topic without options: %v", err)
 	}
-	if _, err := h.Subscribe(p.server, "x", &TopicOptions{}); err == nil {
+	if _, err := h.Subscribe(context.Background(), p.server, "x", &TopicOptions{}); err == nil {
 		t.Error("a topic without a method was accepted")
 	}
 	if err := h.Declare("x", TopicOptions{Method: "m", Policy: Policy(9)}); err == nil {
@@ -197,12 +197,12 @@ func TestSessionEndUnsubscribes(t *testing.T) {
 	p := newPair(t, nil)
 	hash := TopicOptions{Method: "blockchain.scripthash.subscribe"}
 	for _, topic := range []string{"headers", "sh1", "sh2"} {
-		if _, err := h.Subscribe(p.server, topic, &hash); err != nil {
+		if _, err := h.Subscribe(context.Background(), p.server, topic, &hash); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Subscribing again changes nothing.
-	if _, err := h.Subscribe(p.server, "sh1", &hash); err != nil {
+	if _, err := h.Subscribe(context.Background(), p.server, "sh1", &hash); err != nil {
 		t.Fatal(err)
 	}
 	if n := h.Subscriptions(p.server); n != 3 {
@@ -216,7 +216,7 @@ func TestSessionEndUnsubscribes(t *testing.T) {
 		t.Errorf("topics after the session ended: %+v", topics)
 	}
 	// Subscribing an ended session is refused.
-	if _, err := h.Subscribe(p.server, "headers", nil); err == nil {
+	if _, err := h.Subscribe(context.Background(), p.server, "headers", nil); err == nil {
 		t.Error("an ended session was subscribed")
 	}
 }
@@ -224,7 +224,7 @@ func TestSessionEndUnsubscribes(t *testing.T) {
 func TestUnsubscribe(t *testing.T) {
 	h := newHub(t, nil)
 	p := newPair(t, nil)
-	if _, err := h.Subscribe(p.server, "a", &tip); err != nil {
+	if _, err := h.Subscribe(context.Background(), p.server, "a", &tip); err != nil {
 		t.Fatal(err)
 	}
 	if !h.Unsubscribe(p.server, "a") {
@@ -251,7 +251,7 @@ func TestKeepLatestCoalescesForSlowConsumer(t *testing.T) {
 	a, b := net.Pipe()
 	srv := session.New(framing.NewStream(framing.Newline{}, a), &session.Options{Side: session.Server, MaxWriteBuffer: 64})
 	defer srv.Abort()
-	if _, err := h.Subscribe(srv, "tip", nil); err != nil {
+	if _, err := h.Subscribe(context.Background(), srv, "tip", nil); err != nil {
 		t.Fatal(err)
 	}
 	// Nobody reads b yet: the first notification fills the pipe, the
@@ -307,7 +307,7 @@ func TestDropOldestAndDisconnect(t *testing.T) {
 			defer b.Close()
 			srv := session.New(framing.NewStream(framing.Newline{}, a), &session.Options{Side: session.Server, MaxWriteBuffer: 64})
 			defer srv.Abort()
-			if _, err := h.Subscribe(srv, "t", nil); err != nil {
+			if _, err := h.Subscribe(context.Background(), srv, "t", nil); err != nil {
 				t.Fatal(err)
 			}
 			for i := range 200 {
@@ -346,7 +346,7 @@ func TestLimits(t *testing.T) {
 	two := newPair(t, &session.Options{Peer: "10.0.0.1"})
 	three := newPair(t, &session.Options{Peer: "10.0.0.2"})
 	sub := func(p *pair, topic string) error {
-		_, err := h.Subscribe(p.server, topic, &tip)
+		_, err := h.Subscribe(context.Background(), p.server, topic, &tip)
 		return err
 	}
 	for _, c := range []struct {
@@ -383,7 +383,7 @@ func TestLimits(t *testing.T) {
 func TestLimitErrorReachesThePeer(t *testing.T) {
 	h := newHub(t, &Options{MaxPerSession: 1})
 	handler := session.HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
-		return h.Subscribe(session.FromContext(ctx), req.Method, &tip)
+		return h.Subscribe(context.Background(), session.FromContext(ctx), req.Method, &tip)
 	})
 	p := newPair(t, &session.Options{Handler: handler})
 	if err := p.client.Call(context.Background(), "a", nil, nil); err != nil {
@@ -409,7 +409,7 @@ func TestFleetThroughLoopback(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := newPair(t, nil)
-		if _, err := h.Subscribe(p.server, "tip", nil); err != nil {
+		if _, err := h.Subscribe(context.Background(), p.server, "tip", nil); err != nil {
 			t.Fatal(err)
 		}
 		hubs, pairs = append(hubs, h), append(pairs, p)
@@ -418,9 +418,9 @@ func TestFleetThroughLoopback(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, p := range pairs {
-		got := p.inbox.waitFor(t, 1)
+		p.inbox.waitFor(t, 1)
 		time.Sleep(20 * time.Millisecond)
-		if got = p.inbox.got(); len(got) != 1 || got[0].Params != "[7]" {
+		if got := p.inbox.got(); len(got) != 1 || got[0].Params != "[7]" {
 			t.Errorf("node %d got %v, want [7] once", i, got)
 		}
 	}
@@ -444,7 +444,7 @@ func TestConcurrentPublishAndChurn(t *testing.T) {
 		t.Fatal(err)
 	}
 	stay := newPair(t, nil)
-	if _, err := h.Subscribe(stay.server, "tip", nil); err != nil {
+	if _, err := h.Subscribe(context.Background(), stay.server, "tip", nil); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -454,8 +454,8 @@ func TestConcurrentPublishAndChurn(t *testing.T) {
 			defer wg.Done()
 			for range 50 {
 				p := newPair(t, nil)
-				h.Subscribe(p.server, "tip", nil)
-				h.Subscribe(p.server, "other", &tip)
+				h.Subscribe(context.Background(), p.server, "tip", nil)
+				h.Subscribe(context.Background(), p.server, "other", &tip)
 				p.client.Abort()
 			}
 		}()
@@ -477,5 +477,94 @@ func TestPolicyString(t *testing.T) {
 		if got := p.String(); got != want {
 			t.Errorf("%d: %q", int(p), got)
 		}
+	}
+}
+
+// Regression: a value published while the subscribe handler still ran
+// reached the peer before the handler's reply, which carries the older
+// value (Electrum then keeps the stale tip).
+func TestNotificationNeverOvertakesTheSubscribeReply(t *testing.T) {
+	h := newHub(t, nil)
+	if err := h.Declare("tip", tip); err != nil {
+		t.Fatal(err)
+	}
+	h.Publish(context.Background(), "tip", []int{1})
+	handler := session.HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+		last, err := h.Subscribe(ctx, session.FromContext(ctx), "tip", nil)
+		if err != nil {
+			return nil, err
+		}
+		// A block arrives before the reply is written.
+		h.Publish(ctx, "tip", []int{2})
+		time.Sleep(20 * time.Millisecond)
+		return last, nil
+	})
+	a, b := net.Pipe()
+	defer b.Close()
+	srv := session.New(framing.NewStream(framing.Newline{}, a), &session.Options{Side: session.Server, Handler: handler})
+	defer srv.Abort()
+	go b.Write([]byte(`{"jsonrpc":"2.0","method":"subscribe","id":1}` + "\n"))
+	r := framing.Newline{}.NewReader(b)
+	var got []string
+	for range 2 {
+		b.SetReadDeadline(time.Now().Add(5 * time.Second))
+		msg, err := r.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(msg))
+	}
+	want := []string{
+		`{"jsonrpc":"2.0","result":[1],"id":1}`,
+		`{"jsonrpc":"2.0","method":"blockchain.headers.subscribe","params":[2]}`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("order on the wire (-want +got):\n%s", diff)
+	}
+}
+
+// Options.Remote sees what other nodes publish and may deliver it
+// itself, with PublishLocal, which does not go back to the fleet.
+func TestRemoteHookAndPublishLocal(t *testing.T) {
+	fleet := NewLoopback()
+	a := newHub(t, &Options{Broker: fleet.Broker()})
+	var seen []string
+	var b *Hub
+	b = newHub(t, &Options{Broker: fleet.Broker(), Remote: func(m Message) bool {
+		seen = append(seen, string(m.Params))
+		b.PublishLocal(m.Topic, json.RawMessage(`[{"appended":true}]`))
+		return false
+	}})
+	c := newHub(t, &Options{Broker: fleet.Broker()})
+	for _, h := range []*Hub{a, b, c} {
+		if err := h.Declare("tip", tip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pb, pc := newPair(t, nil), newPair(t, nil)
+	b.Subscribe(context.Background(), pb.server, "tip", nil)
+	c.Subscribe(context.Background(), pc.server, "tip", nil)
+	if err := a.Publish(context.Background(), "tip", []int{5}); err != nil {
+		t.Fatal(err)
+	}
+	if got := pb.inbox.waitFor(t, 1); got[0].Params != `[{"appended":true}]` {
+		t.Errorf("node b delivered %v, want what its hook published", got)
+	}
+	if got := pc.inbox.waitFor(t, 1); got[0].Params != "[5]" {
+		t.Errorf("node c delivered %v", got)
+	}
+	if len(seen) != 1 || seen[0] != "[5]" {
+		t.Errorf("the hook saw %v", seen)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if n := len(pc.inbox.got()); n != 1 {
+		t.Errorf("PublishLocal reached the fleet: node c got %d notifications", n)
+	}
+	if err := b.PublishLocal("nobody", []int{1}); err != nil {
+		t.Errorf("PublishLocal to a topic nobody has: %v", err)
+	}
+	b.Close()
+	if err := b.PublishLocal("tip", []int{1}); !errors.Is(err, ErrClosed) {
+		t.Errorf("PublishLocal on a closed hub: %v", err)
 	}
 }

@@ -36,6 +36,10 @@ type subscriber struct {
 	head, n int
 	pumping bool // a goroutine is writing the queue
 	closed  bool
+	// holds counts subscribe requests whose reply is not yet queued:
+	// until then the queue is not written, so that no notification
+	// overtakes the reply (see session.AfterReply).
+	holds int
 }
 
 func newSubscriber(h *Hub, s *session.Session) *subscriber {
@@ -75,8 +79,31 @@ func (b *subscriber) enqueue(sc *subscription, p *session.Prepared, policy Polic
 		e.p = nil
 	}
 	b.pushLocked(e)
-	start := !b.pumping
-	b.pumping = true
+	start := !b.pumping && b.holds == 0
+	if start {
+		b.pumping = true
+	}
+	b.mu.Unlock()
+	if start {
+		go b.pump()
+	}
+}
+
+// hold stops the queue from being written until release.
+func (b *subscriber) hold() {
+	b.mu.Lock()
+	b.holds++
+	b.mu.Unlock()
+}
+
+// release ends a hold, and starts writing what queued meanwhile.
+func (b *subscriber) release() {
+	b.mu.Lock()
+	b.holds--
+	start := b.holds == 0 && b.n > 0 && !b.pumping && !b.closed
+	if start {
+		b.pumping = true
+	}
 	b.mu.Unlock()
 	if start {
 		go b.pump()

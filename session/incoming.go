@@ -39,6 +39,9 @@ type incoming struct {
 	inline bool
 	// refused: answered -102 by the reader, never queued.
 	refused bool
+	// afterReply holds the functions AfterReply registered, run once
+	// the reply is queued for writing.
+	afterReply atomic.Pointer[[]func()]
 }
 
 // isNotification reports whether no reply is owed: a JSON-RPC

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sourcegraph/jsonrpc2"
+
 	"github.com/gorpcx/gorpcx/framing"
 	"github.com/gorpcx/gorpcx/protocol"
 )
@@ -81,5 +83,51 @@ func TestNotifyPreparedAfterEnd(t *testing.T) {
 	obj, _ := Prepare("m", map[string]int{"a": 1})
 	if err := v1.NotifyPrepared(context.Background(), obj); err == nil {
 		t.Error("named params sent to a 1.0 peer")
+	}
+}
+
+func TestAfterReply(t *testing.T) {
+	if AfterReply(context.Background(), func() { t.Error("called") }) {
+		t.Error("AfterReply outside a handler said yes")
+	}
+	var sess *Session
+	h := HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+		ok := AfterReply(ctx, func() { sess.Notify(context.Background(), "after", nil) })
+		if req.Notif {
+			if ok {
+				t.Error("AfterReply in a notification's handler said yes")
+			}
+			return nil, nil
+		}
+		if !ok {
+			t.Error("AfterReply in a request's handler said no")
+		}
+		sess.Notify(ctx, "before", nil)
+		return "reply", nil
+	})
+	a, b := net.Pipe()
+	defer b.Close()
+	sess = New(framing.NewStream(framing.Newline{}, a), &Options{Handler: h})
+	defer sess.Abort()
+	go b.Write([]byte(`{"jsonrpc":"2.0","method":"n"}` + "\n" + `{"jsonrpc":"2.0","method":"r","id":7}` + "\n"))
+	r := framing.Newline{}.NewReader(b)
+	var got []string
+	for range 3 {
+		b.SetReadDeadline(time.Now().Add(5 * time.Second))
+		msg, err := r.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(msg))
+	}
+	want := []string{
+		`{"jsonrpc":"2.0","method":"before"}`,
+		`{"jsonrpc":"2.0","result":"reply","id":7}`,
+		`{"jsonrpc":"2.0","method":"after"}`,
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("on the wire %q, want %q", got, want)
+		}
 	}
 }

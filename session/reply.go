@@ -88,6 +88,7 @@ func (s *Session) reply(in *incoming, result any, err error) {
 	}
 	if in.batch != nil {
 		in.batch.add(id, buf)
+		in.runAfterReply()
 		return
 	}
 	if max := s.cfg.maxResponseSize; max > 0 && len(buf.b) > max {
@@ -95,6 +96,7 @@ func (s *Session) reply(in *incoming, result any, err error) {
 	}
 	// The reader itself answers a request it refuses; it must not wait.
 	s.w.send(buf, !in.refused)
+	in.runAfterReply()
 }
 
 // oversized encodes aiorpcX's reply for a response over the limit.

@@ -124,6 +124,53 @@ func RawID(ctx context.Context) []byte {
 	return in.item.RawID
 }
 
+// AfterReply arranges for f to be called once the reply to the request
+// whose handler's context is ctx has been queued for writing, so that
+// what the session sends after f runs (a notification) reaches the peer
+// after that reply: a subscription answered with the current value is
+// then never overtaken by a newer one. For a request in a batch, f runs
+// once its own reply is ready, before the batch's reply is written. f
+// runs on the goroutine that answers (it must not wait for the
+// session), and runs also when the answer is an error or -102 "server
+// busy". AfterReply returns false, and does not call f, for a context
+// that is not a handler's or a request that needs no reply (a
+// notification), or once the request has been answered; the caller then
+// goes on at once.
+func AfterReply(ctx context.Context, f func()) bool {
+	in, _ := ctx.Value(requestKey{}).(*incoming)
+	if in == nil || in.isNotification() {
+		return false
+	}
+	for {
+		old := in.afterReply.Load()
+		if old == &repliedMark {
+			return false
+		}
+		var fs []func()
+		if old != nil {
+			fs = append(fs, *old...)
+		}
+		fs = append(fs, f)
+		if in.afterReply.CompareAndSwap(old, &fs) {
+			return true
+		}
+	}
+}
+
+// repliedMark is afterReply once the reply has been queued.
+var repliedMark []func()
+
+// runAfterReply runs the functions AfterReply registered, once.
+func (in *incoming) runAfterReply() {
+	fs := in.afterReply.Swap(&repliedMark)
+	if fs == nil || fs == &repliedMark {
+		return
+	}
+	for _, f := range *fs {
+		f()
+	}
+}
+
 // requestKey finds, through derived contexts, the request a handler
 // serves.
 type requestKey struct{}

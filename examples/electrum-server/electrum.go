@@ -256,7 +256,7 @@ func (e *electrum) serverFeatures() (*features, error) {
 // the tip. The subscription comes first, so that no block is missed
 // between reading the tip and subscribing.
 func (e *electrum) headersSubscribe(ctx context.Context) (tipResult, error) {
-	if _, err := e.hub.Subscribe(session.FromContext(ctx), headersTopic, nil); err != nil {
+	if _, err := e.hub.Subscribe(ctx, session.FromContext(ctx), headersTopic, nil); err != nil {
 		return tipResult{}, err
 	}
 	height, h := e.chain.tip()
@@ -371,7 +371,7 @@ func (e *electrum) scripthashSubscribe(ctx context.Context, scripthash string) (
 		return nil, err
 	}
 	opts := scripthashSubscription
-	status, err := e.hub.Subscribe(session.FromContext(ctx), scripthashTopic+strings.ToLower(scripthash), &opts)
+	status, err := e.hub.Subscribe(ctx, session.FromContext(ctx), scripthashTopic+strings.ToLower(scripthash), &opts)
 	if err != nil {
 		return nil, err
 	}
