@@ -1,8 +1,9 @@
 // Package realpeer starts real programs that tests of several gorpcx
-// packages run against, such as HAProxy in front of a server. Each
-// program runs as a child of the test, from a configuration the helper
-// writes into the test's temporary directory, and is stopped by its
-// process id when the test ends; no system service is used or touched.
+// packages run against, such as HAProxy in front of a server or the
+// NATS server a fleet of hubs publishes through. Each program runs as a
+// child of the test, from a configuration the helper writes into the
+// test's temporary directory, and is stopped by its process id when the
+// test ends; no system service is used or touched.
 //
 // A program that is not installed skips the test, except in CI (the
 // environment variable CI is "true"), where it fails it: CI installs
