@@ -260,6 +260,9 @@ func (s *Server) run(c *connection, stream framing.Stream, opts *session.Options
 		return
 	}
 	sess = session.New(stream, opts)
+	if c.ip != nil {
+		sess.SetValue(groupValueKey{}, c.ip.prefix.String())
+	}
 	c.sess.Store(sess)
 	s.mu.Unlock()
 	close(ready)

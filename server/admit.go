@@ -381,3 +381,17 @@ func (s *Server) waitForRoom() bool {
 		}
 	}
 }
+
+// groupValueKey is the session value under which a server keeps the name of
+// a session's IP group.
+type groupValueKey struct{}
+
+// GroupOf returns the name of the IP group (the prefix, such as
+// "203.0.113.7/32") of a session a Server started, or "" for a session
+// in no group (an exempt peer, a Unix socket, a session not made by a
+// Server). It is the function pubsub.Options.Group expects, for limits
+// on the subscriptions of one peer.
+func GroupOf(s *session.Session) string {
+	name, _ := s.Value(groupValueKey{}).(string)
+	return name
+}

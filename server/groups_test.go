@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sourcegraph/jsonrpc2"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -437,5 +438,24 @@ func TestNewSessionPanicRefuses(t *testing.T) {
 	waitFor(t, "the place to be released", func() bool { return srv.SessionCount() == 0 })
 	if got := srv.Stats().RefusedByHook; got != 1 {
 		t.Errorf("RefusedByHook = %d, want 1", got)
+	}
+}
+
+func TestGroupOf(t *testing.T) {
+	got := make(chan string, 2)
+	h := session.HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+		got <- GroupOf(session.FromContext(ctx))
+		return nil, nil
+	})
+	grouped := start(t, &Server{Peers: PeerGroups{Exempt: noExempt()}, Options: session.Options{Handler: h}})
+	exempt := start(t, &Server{Options: session.Options{Handler: h}})
+	if !echoOK(dialFrom(t, "127.0.0.9", grouped.Addr().String())) || !echoOK(dialFrom(t, "127.0.0.9", exempt.Addr().String())) {
+		t.Fatal("not served")
+	}
+	if g := <-got; g != "127.0.0.9/32" {
+		t.Errorf("GroupOf a grouped session = %q", g)
+	}
+	if g := <-got; g != "" {
+		t.Errorf("GroupOf an exempt session = %q, want none", g)
 	}
 }
