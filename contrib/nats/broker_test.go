@@ -440,21 +440,35 @@ func TestNATSRestart(t *testing.T) {
 	srv := realpeer.StartNATS(t)
 	a, _ := dial(t, srv, nil)
 	b, in := dial(t, srv, nil)
+	// c's connection, given to New, keeps what is published while it is
+	// down (nats.go's default): the broker refuses to publish all the same.
+	nc, err := nats.Connect(srv.URL, append([]nats.Option{nats.NoEcho(), nats.MaxReconnects(-1)}, fast...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c, err := natsbroker.New(nc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
 
 	publish(t, a, "before", `1`)
 	waitTopic(t, in, "before")
 
 	srv.Stop()
 	waitFor(t, "reconnecting", func() bool {
-		return a.Conn().Status() == nats.RECONNECTING && b.Conn().Status() == nats.RECONNECTING
+		return a.Conn().Status() == nats.RECONNECTING && b.Conn().Status() == nats.RECONNECTING && nc.Status() == nats.RECONNECTING
 	})
-	err := a.Publish(context.Background(), pubsub.Message{Topic: "while down", Params: json.RawMessage(`2`)})
-	if !errors.Is(err, natsbroker.ErrNotConnected) {
-		t.Fatalf("Publish while NATS is down: %v, want ErrNotConnected", err)
+	for name, br := range map[string]*natsbroker.Broker{"Dial's": a, "New's": c} {
+		err := br.Publish(context.Background(), pubsub.Message{Topic: "while down", Params: json.RawMessage(`2`)})
+		if !errors.Is(err, natsbroker.ErrNotConnected) {
+			t.Fatalf("Publish on %s connection while NATS is down: %v, want ErrNotConnected", name, err)
+		}
 	}
 
 	srv.Start()
-	reconnected(t, a, b)
+	reconnected(t, a, b, c)
 	publish(t, a, "after", `3`)
 	waitTopic(t, in, "after")
 	publish(t, a, "end", `4`)
