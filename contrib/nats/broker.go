@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -22,6 +23,10 @@ const DefaultSubject = "gorpcx.pubsub"
 // DefaultName is the connection name [Dial] gives NATS when
 // [Options.Name] is empty.
 const DefaultName = "gorpcx"
+
+// StartTimeout bounds the wait of Start for the NATS server to
+// confirm the subscription.
+const StartTimeout = 10 * time.Second
 
 // format is the first byte of every payload a Broker publishes, the
 // version of the layout described in the package documentation.
@@ -284,11 +289,17 @@ func (b *Broker) publish(ctx context.Context, msg pubsub.Message) error {
 
 // Start subscribes to the fleet's subject and calls deliver for every
 // message another node publishes, one call at a time, from a goroutine
-// of nats.go, until Close. deliver must not block for long (messages
-// wait behind it, up to nats.go's pending limits, past which they are
-// dropped and counted in Stats.Dropped) and must not call Close. Start
-// returns [ErrStarted] if called before, [ErrClosed] after Close, or
-// the subscription's error (such as nats.ErrConnectionClosed).
+// of nats.go, until Close. When the connection is up, Start returns
+// once the NATS server has the subscription (one round trip), so that
+// every message published after it returns is delivered; when the
+// connection is down, it returns at once and nats.go subscribes on
+// reconnection. deliver must not block for long (messages wait behind
+// it, up to nats.go's pending limits, past which they are dropped and
+// counted in Stats.Dropped) and must not call Close. Start returns
+// [ErrStarted] if called before, [ErrClosed] after Close, the
+// subscription's error (such as nats.ErrConnectionClosed), or an error
+// wrapping nats.ErrTimeout if the server does not answer within
+// [StartTimeout] (the broker is then not started).
 func (b *Broker) Start(deliver func(pubsub.Message)) error {
 	if deliver == nil {
 		return errors.New("natsbroker: nil deliver function")
@@ -313,6 +324,16 @@ func (b *Broker) Start(deliver func(pubsub.Message)) error {
 	// valid now, the handler set above will be called.
 	if !sub.IsValid() {
 		return fmt.Errorf("natsbroker: subscribing to %q: %w", b.subject, nats.ErrConnectionClosed)
+	}
+	// A round trip: when the server answers it has the subscription, so
+	// what other nodes publish from then on is delivered. If the
+	// connection is down, nats.go subscribes again on reconnection.
+	if b.nc.Status() == nats.CONNECTED {
+		if err := b.nc.FlushTimeout(StartTimeout); errors.Is(err, nats.ErrTimeout) {
+			sub.Unsubscribe()
+			<-done
+			return fmt.Errorf("natsbroker: subscribing to %q: the NATS server did not answer in %v: %w", b.subject, StartTimeout, err)
+		}
 	}
 	b.sub, b.subDone, b.started = sub, done, true
 	return nil

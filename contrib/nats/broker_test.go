@@ -97,12 +97,7 @@ func dial(t *testing.T, srv *realpeer.NATS, o *natsbroker.Options) (*natsbroker.
 		}
 	})
 	in := new(inbox)
-	if err := b.Start(in.deliver); err != nil {
-		t.Fatal(err)
-	}
-	// The subscription is in place at the server once a round trip
-	// made after it has completed.
-	if err := b.Conn().FlushTimeout(wait); err != nil {
+	if err := b.Start(in.deliver); err != nil { // the server has the subscription
 		t.Fatal(err)
 	}
 	return b, in
@@ -180,6 +175,35 @@ func TestPublishReachesOtherNodesOnce(t *testing.T) {
 	}
 	if s := a.Stats(); s.Published != uint64(len(want)) || s.Refused != 0 || s.Echoes != 0 || s.Delivered != 1 {
 		t.Errorf("A's stats %+v; want %d published, 1 delivered, nothing refused or echoed", s, len(want))
+	}
+}
+
+// TestStartSubscribedAtServer is the regression test of a fleet test
+// that failed now and then: a node published right after another
+// node's hub had started, before the NATS server had the new node's
+// subscription, and the new node missed it. Start now returns once the
+// server has the subscription.
+func TestStartSubscribedAtServer(t *testing.T) {
+	srv := realpeer.StartNATS(t)
+	a, _ := dial(t, srv, nil)
+	for i := range 20 {
+		b, err := natsbroker.Dial(srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := new(inbox)
+		if err := b.Start(in.deliver); err != nil {
+			t.Fatal(err)
+		}
+		publish(t, a, fmt.Sprint("first", i), `1`)
+		publish(t, a, "end", `1`)
+		waitTopic(t, in, "end")
+		if got := in.all(); len(got) != 2 {
+			t.Errorf("round %d: received %v, want the message published right after Start, then end", i, got)
+		}
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -285,9 +309,6 @@ func TestCloseWhileDelivering(t *testing.T) {
 		}
 	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Conn().FlushTimeout(wait); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 100 {

@@ -37,6 +37,9 @@
 //     different nodes interleave in no set order.
 //   - Bytes intact: a message's topic (any bytes, any length) and its
 //     params arrive as they were published.
+//   - Start (which pubsub.NewHub calls): when it returns on a connection
+//     that is up, the NATS server has the node's subscription, and every
+//     message published after that is delivered to it.
 //   - Close: when it returns, the deliver function is not running and
 //     is never called again, and no goroutine of the broker is left.
 //

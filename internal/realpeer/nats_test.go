@@ -2,6 +2,7 @@ package realpeer
 
 import (
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -34,5 +35,17 @@ func TestStartNATS(t *testing.T) {
 func TestNATSConfig(t *testing.T) {
 	if got, want := natsConfig("127.0.0.1:4222"), "listen: \"127.0.0.1:4222\"\n"; !strings.HasSuffix(got, want) {
 		t.Errorf("configuration %q does not end with %q", got, want)
+	}
+}
+
+// TestNeedLooksInSbin checks that a server installed in /usr/sbin is
+// found when PATH lacks that directory, as a user's PATH often does.
+func TestNeedLooksInSbin(t *testing.T) {
+	if _, err := os.Stat("/usr/sbin/nats-server"); err != nil {
+		t.Skip("nats-server is not in /usr/sbin:", err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	if got := Need(t, "nats-server", "nats-server"); got != "/usr/sbin/nats-server" {
+		t.Errorf("Need found %q, want /usr/sbin/nats-server", got)
 	}
 }
