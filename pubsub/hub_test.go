@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -17,7 +18,13 @@ import (
 	"github.com/gorpcx/gorpcx/session"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(fanOutChild); spec != "" {
+		runFanOutChild(spec)
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // note is one notification a client received.
 type note struct {

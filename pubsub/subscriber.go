@@ -32,7 +32,7 @@ type subscriber struct {
 
 	mu      sync.Mutex
 	subs    map[string]*subscription
-	ring    []entry // a ring of cap(hub.queue) once used
+	ring    []entry // the queue: n entries from head, at most hub.queue
 	head, n int
 	pumping bool // a goroutine is writing the queue
 	closed  bool
@@ -83,9 +83,19 @@ func (b *subscriber) enqueue(sc *subscription, p *session.Prepared, policy Polic
 	}
 }
 
+// minRing is the ring's first size; it doubles as needed, up to the
+// hub's Queue, and is let go when the queue empties, so that an idle
+// subscriber holds no ring.
+const minRing = 4
+
 func (b *subscriber) pushLocked(e entry) {
-	if b.ring == nil {
-		b.ring = make([]entry, b.hub.queue)
+	if b.n == len(b.ring) {
+		size := min(max(2*len(b.ring), minRing), b.hub.queue)
+		ring := make([]entry, size)
+		for i := range b.n {
+			ring[i] = b.ring[(b.head+i)%len(b.ring)]
+		}
+		b.ring, b.head = ring, 0
 	}
 	b.ring[(b.head+b.n)%len(b.ring)] = e
 	b.n++
@@ -122,6 +132,9 @@ func (b *subscriber) pump() {
 		b.mu.Lock()
 		if b.n == 0 || b.closed {
 			b.pumping = false
+			if len(b.ring) > minRing {
+				b.ring = nil
+			}
 			b.mu.Unlock()
 			return
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -189,6 +190,32 @@ func TestPageAndChart(t *testing.T) {
 		}
 		if err != nil {
 			t.Fatalf("chart is not well-formed XML: %v", err)
+		}
+	}
+}
+
+func TestFanOutSection(t *testing.T) {
+	out := `goos: linux
+pkg: github.com/gorpcx/gorpcx/pubsub
+BenchmarkFanOut/hub-2         	       9	 117228912 ns/op	 110000000 last-ns	 100000000 p99-ns	  887824 B/op	   14443 allocs/op
+BenchmarkFanOut/hub-2         	       8	 127167614 ns/op	 130000000 last-ns	 120000000 p99-ns	  267699 B/op	   13801 allocs/op
+BenchmarkFanOut/hub-2         	       3	 340867783 ns/op	 300000000 last-ns	 310000000 p99-ns	  480917 B/op	   20141 allocs/op
+BenchmarkFanOut/plain-loop-2  	       7	 160677750 ns/op	 160000000 last-ns	 150000000 p99-ns	     232 B/op	       6 allocs/op
+BenchmarkFanOut/plain-loop-2  	       6	 170949681 ns/op	 170000000 last-ns	 170000000 p99-ns	     241 B/op	       6 allocs/op
+`
+	fan := &microResult{command: "go test -bench FanOut ./pubsub"}
+	fan.parse([]byte(out))
+	r := &report{h: fakeHarness(), cells: map[key]*cell{}, fanout: fan}
+	var b strings.Builder
+	r.fanOutSection(func(f string, a ...any) { fmt.Fprintf(&b, f+"\n", a...) })
+	for _, want := range []string{
+		"## Fan-out",
+		"| hub | 130.0 ms | 120.0 ms |",
+		"| plain loop | 170.0 ms | 170.0 ms |",
+		"| **hub / plain loop** | **0.76x** | **0.71x** |",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("section lacks %q:\n%s", want, b.String())
 		}
 	}
 }

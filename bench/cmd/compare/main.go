@@ -93,7 +93,7 @@ func run() error {
 	flag.StringVar(&h.benchDir, "bench", ".", "this module's directory")
 	flag.StringVar(&h.python, "python", "/usr/bin/python3", "the Python interpreter that imports aiorpcx")
 	flag.BoolVar(&h.install, "install", true, "install python3-aiorpcx with apt-get if missing (as root)")
-	flag.BoolVar(&h.micro, "micro", true, "run the micro-benchmarks of the framing, protocol and session packages")
+	flag.BoolVar(&h.micro, "micro", true, "run the micro-benchmarks of the SDK's packages and pubsub's fan-out benchmark")
 	flag.StringVar(&h.benchtime, "benchtime", "", "go test -benchtime for the micro-benchmarks (default: go test's)")
 	flag.StringVar(&servers, "servers", strings.Join(defaultServers, ","), "servers to compare, comma-separated")
 	flag.StringVar(&settings, "settings", "c1d1,c1d64,c64d8,c1000d1,batch,idle1k,idle10k", "settings to run, comma-separated")
@@ -147,11 +147,12 @@ func run() error {
 
 	m := h.machine()
 	h.runAll()
-	var micro *microResult
+	var micro, fanout *microResult
 	if h.micro {
 		micro = h.runMicro()
+		fanout = h.runFanOut()
 	}
-	if err := h.write(m, micro); err != nil {
+	if err := h.write(m, micro, fanout); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "compare: wrote %s and %s in %s\n", h.out, svgPath(h.out), time.Since(h.started).Round(time.Second))

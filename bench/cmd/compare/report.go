@@ -16,6 +16,8 @@ type report struct {
 	m     machineInfo
 	cells map[key]*cell
 	micro *microResult
+	// fanout is the result of pubsub's fan-out benchmark (nil: not run).
+	fanout *microResult
 }
 
 // svgPath is the chart's path for the page at out.
@@ -24,8 +26,8 @@ func svgPath(out string) string {
 }
 
 // write writes the page and its chart.
-func (h *harness) write(m machineInfo, micro *microResult) error {
-	r := &report{h: h, m: m, cells: medians(h.results), micro: micro}
+func (h *harness) write(m machineInfo, micro, fanout *microResult) error {
+	r := &report{h: h, m: m, cells: medians(h.results), micro: micro, fanout: fanout}
 	if err := os.MkdirAll(filepath.Dir(h.out), 0o755); err != nil {
 		return err
 	}
@@ -126,6 +128,7 @@ func (r *report) page() string {
 		p("")
 	}
 	r.runsTable(p)
+	r.fanOutSection(p)
 	r.microSection(p)
 	return b.String()
 }
