@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/sourcegraph/jsonrpc2"
@@ -162,6 +163,7 @@ func TestFleet(t *testing.T) {
 	publishAll(2, 3)
 	check("before the restart")
 
+	stopped := time.Now()
 	srv.Stop()
 	waitFor(t, "every broker reconnecting", func() bool {
 		for _, n := range nodes {
@@ -171,6 +173,7 @@ func TestFleet(t *testing.T) {
 		}
 		return true
 	})
+	noticed := time.Since(stopped)
 	err := nodes[0].hub.Publish(ctx, fleetTopic, []int{4})
 	if !errors.Is(err, natsbroker.ErrNotConnected) {
 		t.Fatalf("Publish while NATS is down: %v, want ErrNotConnected", err)
@@ -184,10 +187,12 @@ func TestFleet(t *testing.T) {
 		})
 	}
 
+	restarted := time.Now()
 	srv.Start()
 	for _, n := range nodes {
 		reconnected(t, n.broker)
 	}
+	t.Logf("the brokers noticed NATS was down %v after it was stopped, and were subscribed again %v after it was started", noticed, time.Since(restarted))
 	publishAll(0, 5)
 	publishAll(1, 6)
 	publishAll(2, 7)
