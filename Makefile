@@ -5,15 +5,29 @@ PKGS      ?= ./...
 FUZZTIME  ?= 30s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all test vet fmt-check bench bench-compare fuzz cover lint demo
+.PHONY: all test contrib-check vet fmt-check bench bench-compare fuzz cover lint demo
 
 all: test
 
+# The modules of contrib/ (each a directory with its own go.mod, such as
+# contrib/nats): the SDK's ./... does not reach them.
+CONTRIB_MODULES := $(patsubst %/go.mod,%,$(wildcard contrib/*/go.mod))
+
 ## test: formatting check, go vet, and the whole test suite under the race
-## detector, for the SDK and for the benchmark module in bench/.
+## detector, for the SDK, the benchmark module in bench/ and every module
+## in contrib/.
 test: fmt-check vet
 	$(GO) test -race -count=1 $(PKGS)
 	$(MAKE) -C bench check
+	$(MAKE) contrib-check
+
+## contrib-check: go vet and the tests under the race detector of every
+## module in contrib/.
+contrib-check:
+	@set -e; for m in $(CONTRIB_MODULES); do \
+		echo "== $$m"; \
+		(cd $$m && $(GO) vet ./... && $(GO) test -race -count=1 ./...); \
+	done
 
 fmt-check:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt -l lists unformatted files:"; echo "$$out"; exit 1; fi
@@ -38,9 +52,13 @@ fuzz:
 cover:
 	$(GO) test -count=1 -cover $(PKGS)
 
-## lint: staticcheck at a pinned version.
+## lint: staticcheck at a pinned version, on the SDK and every module in contrib/.
 lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
+	@set -e; for m in $(CONTRIB_MODULES); do \
+		echo "== staticcheck $$m"; \
+		(cd $$m && $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...); \
+	done
 
 ## demo: a server and a client on loopback, showing the main features step by step.
 demo:

@@ -75,7 +75,7 @@ func TestDocSamplesCompile(t *testing.T) {
 	}
 	tmp := t.TempDir()
 	overlay := map[string]string{}
-	var pkgs []string
+	pkgs := map[string][]string{} // by the directory of the module they build in
 	where := map[string]sample{}
 	for i, s := range samples {
 		if !strings.HasPrefix(strings.TrimSpace(s.code), "package ") {
@@ -86,9 +86,10 @@ func TestDocSamplesCompile(t *testing.T) {
 		if err := os.WriteFile(src, []byte(s.code), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		mod := filepath.Join(root, moduleOf(s.code))
 		dir := fmt.Sprintf("internal/doccheck/samples/s%d", i)
-		overlay[filepath.Join(root, dir, "main.go")] = src
-		pkgs = append(pkgs, "./"+dir)
+		overlay[filepath.Join(mod, dir, "main.go")] = src
+		pkgs[mod] = append(pkgs[mod], "./"+dir)
 		where[src] = s
 	}
 	b, err := json.Marshal(map[string]any{"Replace": overlay})
@@ -99,20 +100,39 @@ func TestDocSamplesCompile(t *testing.T) {
 	if err := os.WriteFile(ov, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, tool := range [][]string{{"build", "-o", os.DevNull}} {
-		args := append(append(tool, "-overlay", ov), pkgs...)
+	n := 0
+	for mod, list := range pkgs {
+		args := append([]string{"build", "-o", os.DevNull, "-overlay", ov}, list...)
 		cmd := exec.Command("go", args...)
-		cmd.Dir = root
+		cmd.Dir = mod
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			msg := string(out)
 			for src, s := range where {
 				msg = strings.ReplaceAll(msg, src, fmt.Sprintf("%s, sample at line %d, line ", rel(root, s.file), s.line))
 			}
-			t.Errorf("go %s of the documentation samples failed: %v\n%s", tool[0], err, msg)
+			t.Errorf("go build of the documentation samples in %s failed: %v\n%s", rel(root, mod), err, msg)
 		}
+		n += len(list)
 	}
-	t.Logf("%d samples compiled", len(pkgs))
+	t.Logf("%d samples compiled", n)
+}
+
+// contribPrefix begins the import paths of the modules in contrib/.
+const contribPrefix = `"github.com/gorpcx/gorpcx/contrib/`
+
+// moduleOf returns the directory, relative to the repository's root, of
+// the module a sample is built in: the module of contrib/ it imports
+// (such as contrib/nats), which has the SDK and its own dependencies,
+// or the SDK's own, ".".
+func moduleOf(code string) string {
+	_, after, ok := strings.Cut(code, contribPrefix)
+	if !ok {
+		return "."
+	}
+	name, _, _ := strings.Cut(after, `"`)
+	name, _, _ = strings.Cut(name, "/")
+	return filepath.Join("contrib", name)
 }
 
 func rel(root, path string) string {
@@ -120,4 +140,16 @@ func rel(root, path string) string {
 		return r
 	}
 	return path
+}
+
+func TestModuleOf(t *testing.T) {
+	for _, tc := range []struct{ code, want string }{
+		{"package main\n\nimport \"github.com/gorpcx/gorpcx/server\"\n", "."},
+		{"package main\n\nimport natsbroker \"github.com/gorpcx/gorpcx/contrib/nats\"\n", "contrib/nats"},
+		{"package main\n\nimport \"github.com/gorpcx/gorpcx/contrib/nats/sub\"\n", "contrib/nats"},
+	} {
+		if got := moduleOf(tc.code); got != filepath.FromSlash(tc.want) {
+			t.Errorf("moduleOf(%q) = %q, want %q", tc.code, got, tc.want)
+		}
+	}
 }

@@ -1,8 +1,9 @@
 // Package realpeer starts real programs that tests of several gorpcx
-// packages run against, such as HAProxy in front of a server. Each
-// program runs as a child of the test, from a configuration the helper
-// writes into the test's temporary directory, and is stopped by its
-// process id when the test ends; no system service is used or touched.
+// packages run against, such as HAProxy in front of a server or the
+// NATS server a fleet of hubs publishes through. Each program runs as a
+// child of the test, from a configuration the helper writes into the
+// test's temporary directory, and is stopped by its process id when the
+// test ends; no system service is used or touched.
 //
 // A program that is not installed skips the test, except in CI (the
 // environment variable CI is "true"), where it fails it: CI installs
@@ -28,14 +29,24 @@ import (
 // generous, to avoid hangs only, never to measure anything.
 const wait = 20 * time.Second
 
-// Need returns the path of the program named name. When it is not
-// installed it fails t if the environment variable CI is "true", and
-// skips t otherwise, naming the Debian package to install.
+// sbin are the directories where Debian installs servers (haproxy,
+// nats-server), which the PATH of a user who is not root often lacks.
+var sbin = []string{"/usr/sbin", "/usr/local/sbin"}
+
+// Need returns the path of the program named name, found on PATH or in
+// /usr/sbin or /usr/local/sbin. When it is not installed it fails t if
+// the environment variable CI is "true", and skips t otherwise, naming
+// the Debian package to install.
 func Need(t testing.TB, name, debianPackage string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err == nil {
 		return path
+	}
+	for _, dir := range sbin {
+		if p, serr := exec.LookPath(filepath.Join(dir, name)); serr == nil {
+			return p
+		}
 	}
 	msg := fmt.Sprintf("%s not found (apt-get install %s): %v", name, debianPackage, err)
 	if os.Getenv("CI") == "true" {
