@@ -10,19 +10,21 @@ STATICCHECK_VERSION ?= v0.8.2
 all: test
 
 # The modules of contrib/ (each a directory with its own go.mod, such as
-# contrib/nats): the SDK's ./... does not reach them.
-CONTRIB_MODULES := $(patsubst %/go.mod,%,$(wildcard contrib/*/go.mod))
+# contrib/nats), and the examples that are modules of their own because
+# they import one (examples/electrum-server): the SDK's ./... does not
+# reach them.
+CONTRIB_MODULES := $(patsubst %/go.mod,%,$(wildcard contrib/*/go.mod examples/*/go.mod))
 
 ## test: formatting check, go vet, and the whole test suite under the race
-## detector, for the SDK, the benchmark module in bench/ and every module
-## in contrib/.
+## detector, for the SDK, the benchmark module in bench/, every module
+## in contrib/ and every example that is a module of its own.
 test: fmt-check vet
 	$(GO) test -race -count=1 $(PKGS)
 	$(MAKE) -C bench check
 	$(MAKE) contrib-check
 
 ## contrib-check: go vet and the tests under the race detector of every
-## module in contrib/.
+## module in contrib/ and examples/.
 contrib-check:
 	@set -e; for m in $(CONTRIB_MODULES); do \
 		echo "== $$m"; \

@@ -4,7 +4,9 @@
 //
 // Run it with
 //
-//	go run ./examples/electrum-server [flags]
+//	cd examples/electrum-server && go run . [flags]
+//
+// (it is a Go module of its own, because -nats needs contrib/nats)
 //
 // and point a wallet at it (see README.md):
 //
@@ -44,6 +46,15 @@
 //	-height      blocks above genesis the chain starts with (10; at most
 //	             1,000,000, the largest height the chain grows to)
 //	-mine-every  add a block at this interval (0: never; else at least 10ms)
+//	-nats        join a fleet through the NATS server at this URL (off when
+//	             empty): a block mined on any node is published on NATS
+//	             (subject gorpcx.electrum), and every other node appends it
+//	             to its own chain and pushes it to its own subscribers, so
+//	             that a wallet on any node follows the same tip. Start every
+//	             node with the same -height and mine on one of them: a block
+//	             that does not build on a node's tip (two nodes mined at
+//	             once, or the node missed one while NATS was down) is logged
+//	             and dropped, as the example does not reorganise its chain.
 //	-log         debug, info, warn or error (info)
 //
 // Methods: server.version, server.features, server.banner,
@@ -60,6 +71,8 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -76,6 +89,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	natsbroker "github.com/gorpcx/gorpcx/contrib/nats"
 	"github.com/gorpcx/gorpcx/pubsub"
 	"github.com/gorpcx/gorpcx/server"
 	"github.com/gorpcx/gorpcx/session"
@@ -104,6 +118,7 @@ type config struct {
 	tlsCert, tlsKey string
 	height          int
 	mineEvery       time.Duration
+	natsURL         string
 	level           zapcore.Level
 }
 
@@ -118,6 +133,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key `file` for -tls-cert")
 	fs.IntVar(&cfg.height, "height", 10, fmt.Sprintf("blocks above genesis the chain starts with (at most %d)", maxHeight))
 	fs.DurationVar(&cfg.mineEvery, "mine-every", 0, "add a block at this `interval` (0: never)")
+	fs.StringVar(&cfg.natsURL, "nats", "", "join a fleet through the NATS server at `URL`: a block mined on any node reaches every node's chain and subscribers")
 	level := fs.String("log", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -185,7 +201,7 @@ func (n *node) mine(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n.announceLocked(ctx, height, &h)
+	n.announceLocked(ctx, height, &h, true)
 	return nil
 }
 
@@ -199,17 +215,56 @@ func (n *node) appendBlock(ctx context.Context, h header) error {
 	if err != nil {
 		return err
 	}
-	n.announceLocked(ctx, height, &h)
+	n.announceLocked(ctx, height, &h, false)
 	return nil
 }
 
-// announceLocked publishes the new tip and prints it. n.mu must be held.
-func (n *node) announceLocked(ctx context.Context, height int, h *header) {
-	if err := n.hub.Publish(ctx, headersTopic, [1]tipResult{newTip(height, h)}); err != nil {
+// announceLocked publishes the new tip and prints it: to the fleet too
+// for a block mined here, to this node's subscribers only for one
+// received from the fleet. n.mu must be held.
+func (n *node) announceLocked(ctx context.Context, height int, h *header, fleet bool) {
+	params := [1]tipResult{newTip(height, h)}
+	var err error
+	if fleet {
+		err = n.hub.Publish(ctx, headersTopic, params)
+	} else {
+		err = n.hub.PublishLocal(headersTopic, params)
+	}
+	if err != nil {
 		n.log.Warn("publishing the tip", zap.Int("height", height), zap.Error(err))
 	}
 	fmt.Fprintf(n.out, "block %d %s\n", height, h.hash())
 	n.log.Debug("new tip", zap.Int("height", height))
+}
+
+// fromFleet takes a block another node of the fleet mined (a
+// publication on the headers topic): it appends it to the chain and
+// pushes it to this node's subscribers, and reports false, so that the
+// hub does not deliver it a second time. A block that does not build
+// on this node's tip (two nodes mined at once, or this node missed
+// one) is logged and dropped: the example does not reorganise.
+func (n *node) fromFleet(m pubsub.Message) bool {
+	if m.Topic != headersTopic {
+		return true
+	}
+	var params [1]tipResult
+	if err := json.Unmarshal(m.Params, &params); err != nil {
+		n.log.Warn("a malformed block from the fleet", zap.Error(err))
+		return false
+	}
+	var h header
+	if len(params[0].Hex) != 2*headerSize {
+		n.log.Warn("a malformed block from the fleet", zap.Int("height", params[0].Height))
+		return false
+	}
+	if _, err := hex.Decode(h[:], []byte(params[0].Hex)); err != nil {
+		n.log.Warn("a malformed block from the fleet", zap.Error(err))
+		return false
+	}
+	if err := n.appendBlock(context.Background(), h); err != nil {
+		n.log.Warn("dropping a block from the fleet", zap.Int("height", params[0].Height), zap.Error(err))
+	}
+	return false
 }
 
 // command carries out one line of standard input.
@@ -299,19 +354,30 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		log.Error("cannot make the chain", zap.Error(err))
 		return 1
 	}
-	hub, err := pubsub.NewHub(&pubsub.Options{Group: server.GroupOf, Logger: log})
+	n := &node{chain: ch, log: log, out: stdout}
+	hubOpts := &pubsub.Options{Group: server.GroupOf, Logger: log}
+	if cfg.natsURL != "" {
+		broker, err := natsbroker.Dial(cfg.natsURL, &natsbroker.Options{Subject: "gorpcx.electrum", Name: "electrum-server"})
+		if err != nil {
+			log.Error("cannot join the fleet", zap.String("nats", cfg.natsURL), zap.Error(err))
+			return 1
+		}
+		hubOpts.Broker = broker
+		hubOpts.Remote = n.fromFleet
+	}
+	hub, err := pubsub.NewHub(hubOpts)
 	if err != nil {
 		log.Error("cannot make the hub", zap.Error(err))
 		return 1
 	}
 	defer hub.Close()
+	n.hub = hub
 	if err := hub.Declare(headersTopic, headersSubscription); err != nil {
 		log.Error("cannot declare the headers topic", zap.Error(err))
 		return 1
 	}
-	n := &node{chain: ch, hub: hub, log: log, out: stdout}
 	height, tip := ch.tip()
-	if err := hub.Publish(ctx, headersTopic, [1]tipResult{newTip(height, &tip)}); err != nil {
+	if err := hub.PublishLocal(headersTopic, [1]tipResult{newTip(height, &tip)}); err != nil {
 		log.Error("cannot publish the tip", zap.Error(err))
 		return 1
 	}

@@ -22,6 +22,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/gorpcx/gorpcx/internal/realpeer"
 	"github.com/gorpcx/gorpcx/internal/testcert"
 )
 
@@ -544,4 +545,26 @@ func TestBadCommandLine(t *testing.T) {
 			t.Errorf("run %q = %d, want %d\n%s", tt.args, code, tt.code, stderr.String())
 		}
 	}
+}
+
+// Two nodes joined through a real nats-server: a block mined on one
+// reaches the other's chain and its subscribed wallet.
+func TestFleetThroughNATS(t *testing.T) {
+	nats := realpeer.StartNATS(t)
+	a := startServer(t, "-height", "5", "-nats", nats.URL)
+	b := startServer(t, "-height", "5", "-nats", nats.URL)
+	wallet := dial(t, b.tcp, nil)
+	if m := wallet.call("blockchain.headers.subscribe", ""); m.Error != nil {
+		t.Fatal(m.Error)
+	}
+	a.command(t, "mine")
+	height, hash := a.blockLine(t)
+	if height != 6 {
+		t.Fatalf("node a mined block %d, want 6", height)
+	}
+	// Node b appends it and prints it as its own new block.
+	if h, got := b.blockLine(t); h != 6 || got != hash {
+		t.Fatalf("node b added block %d %s, want 6 %s", h, got, hash)
+	}
+	checkTip(t, wallet.notification(), 6, hash)
 }
