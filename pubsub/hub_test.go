@@ -568,3 +568,22 @@ func TestRemoteHookAndPublishLocal(t *testing.T) {
 		t.Errorf("PublishLocal on a closed hub: %v", err)
 	}
 }
+
+// What a subscriber is sent is charged to its session's cost, like
+// every byte a session sends.
+func TestSubscriberChargedForWhatItIsSent(t *testing.T) {
+	h := newHub(t, nil)
+	if err := h.Declare("tip", tip); err != nil {
+		t.Fatal(err)
+	}
+	cost := session.Cost{SoftLimit: 1e9, HardLimit: 2e9, PerByte: 1, ErrorBase: 100}
+	p := newPair(t, &session.Options{Cost: &cost})
+	if _, err := h.Subscribe(context.Background(), p.server, "tip", nil); err != nil {
+		t.Fatal(err)
+	}
+	before := p.server.Cost()
+	h.Publish(context.Background(), "tip", []int{1, 2, 3})
+	p.inbox.waitFor(t, 1)
+	const wire = len(`{"jsonrpc":"2.0","method":"blockchain.headers.subscribe","params":[1,2,3]}`)
+	waitUntil(t, "the cost to be charged", func() bool { return p.server.Cost()-before >= float64(wire) })
+}

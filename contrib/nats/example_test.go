@@ -42,7 +42,7 @@ func Example() {
 
 	srv := &server.Server{Address: ":50001", Options: session.Options{Handler: handler.Methods{
 		method: handler.MustFunc(func(ctx context.Context) (any, error) {
-			return hub.Subscribe(session.FromContext(ctx), "tip", nil)
+			return hub.Subscribe(ctx, session.FromContext(ctx), "tip", nil)
 		}),
 	}}}
 	if err := srv.Listen(ctx); err != nil {

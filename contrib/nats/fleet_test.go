@@ -75,7 +75,7 @@ func startNode(t *testing.T, url, name string, clients int) *node {
 	n := &node{broker: b, hub: hub}
 	n.server = &server.Server{Options: session.Options{Handler: handler.Methods{
 		"subscribe": handler.MustFunc(func(ctx context.Context, topic string) (any, error) {
-			return hub.Subscribe(session.FromContext(ctx), topic, nil)
+			return hub.Subscribe(ctx, session.FromContext(ctx), topic, nil)
 		}),
 	}}}
 	if err := n.server.Listen(ctx); err != nil {
