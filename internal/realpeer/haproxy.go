@@ -1,9 +1,11 @@
 // Package realpeer starts real programs that tests of several gorpcx
-// packages run against, such as HAProxy in front of a server or the
-// NATS server a fleet of hubs publishes through. Each program runs as a
-// child of the test, from a configuration the helper writes into the
-// test's temporary directory, and is stopped by its process id when the
-// test ends; no system service is used or touched.
+// packages run against, such as HAProxy in front of a server, the NATS
+// server a fleet of hubs publishes through, Open vSwitch's ovsdb-server
+// (JSON-RPC 1.0 over Unix and TCP sockets) and pylsp, a language server
+// run over its standard input and output. Each program runs as a child
+// of the test, from a configuration the helper writes into the test's
+// temporary directory, and is stopped by its process id when the test
+// ends; no system service is used or touched.
 //
 // A program that is not installed skips the test, except in CI (the
 // environment variable CI is "true"), where it fails it: CI installs
@@ -48,12 +50,19 @@ func Need(t testing.TB, name, debianPackage string) string {
 			return p
 		}
 	}
-	msg := fmt.Sprintf("%s not found (apt-get install %s): %v", name, debianPackage, err)
+	missing(t, fmt.Sprintf("%s not found (apt-get install %s): %v", name, debianPackage, err))
+	return ""
+}
+
+// missing fails t with msg if the environment variable CI is "true",
+// and skips it otherwise: what a test does when something it needs is
+// not installed.
+func missing(t testing.TB, msg string) {
+	t.Helper()
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
-	return ""
 }
 
 // HAProxyConfig says what an HAProxy started by [StartHAProxy] does.
@@ -159,16 +168,21 @@ type process struct {
 }
 
 func start(bin, log string, args ...string) (*process, error) {
+	return startCmd(exec.Command(bin, args...), log)
+}
+
+// startCmd starts cmd in the directory of log, its output going to
+// log.
+func startCmd(cmd *exec.Cmd, log string) (*process, error) {
 	out, err := os.Create(log)
 	if err != nil {
 		return nil, err
 	}
 	defer out.Close()
-	cmd := exec.Command(bin, args...)
 	cmd.Dir = filepath.Dir(log)
 	cmd.Stdout, cmd.Stderr = out, out // a file: no copying goroutines
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("realpeer: starting %s: %w", bin, err)
+		return nil, fmt.Errorf("realpeer: starting %s: %w", cmd.Path, err)
 	}
 	p := &process{cmd: cmd, log: log, exited: make(chan struct{})}
 	go func() {
