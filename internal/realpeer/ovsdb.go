@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -41,7 +42,10 @@ type OVSDB struct {
 // loopback port the server picks (ptcp:0, read back from its log, so no
 // other process can take it first). Its pid file, control socket and
 // log stay in the directory (OVS_RUNDIR and the like point there too);
-// no system service is used or touched. It waits until both sockets
+// no system service is used or touched. The log records every JSON-RPC
+// message the server sends and receives (the jsonrpc module at debug
+// level), so that a test can check what the server made of its client's
+// messages ([OVSDB.WaitLog]). It waits until both sockets
 // accept connections and returns the server, which is stopped by its
 // process id, and the directory removed, when the test ends.
 //
@@ -88,6 +92,7 @@ func StartOVSDB(t testing.TB) *OVSDB {
 		"--unixctl="+filepath.Join(dir, "ctl"),
 		"--log-file="+log,
 		"-vsyslog:off",
+		"-vjsonrpc:file:dbg", // every message sent and received, in the log
 	)
 	cmd.Env = env
 	o.p, err = startCmd(cmd, filepath.Join(dir, "ovsdb-server.out"))
@@ -171,6 +176,21 @@ func (o *OVSDB) Client(t testing.TB, command string, args ...string) string {
 		t.Fatalf("realpeer: ovsdb-client %s: %v\n%s", command, err, stderr.Bytes())
 	}
 	return stdout.String()
+}
+
+// WaitLog waits until the server's log contains text, such as
+// `received reply, result=[], id="echo"` (the server's record of a
+// client's answer to its echo probe), and fails t if it does not within
+// the time given.
+func (o *OVSDB) WaitLog(t testing.TB, text string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !strings.Contains(o.Log(), text) {
+		if time.Now().After(deadline) {
+			t.Fatalf("realpeer: ovsdb-server did not log %q within %v; its log:\n%s", text, within, o.Log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Log returns what the server has written to its log so far, for

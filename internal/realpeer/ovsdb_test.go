@@ -91,3 +91,11 @@ func TestStopOVSDB(t *testing.T) {
 		t.Errorf("its directory %s is still there: %v", o.Dir, err)
 	}
 }
+
+// TestOVSDBWaitLog checks that the log records the messages the server
+// receives, which WaitLog finds.
+func TestOVSDBWaitLog(t *testing.T) {
+	o := StartOVSDB(t)
+	rawListDBs(t, "unix", o.Socket)
+	o.WaitLog(t, `received request, method="list_dbs", params=[], id=7`, wait)
+}

@@ -68,19 +68,20 @@ func interpreter(path string) (string, error) {
 	return fields[0], nil
 }
 
-// Env returns the environment of pylsp: the test's, with HOME and
-// XDG_CACHE_HOME set to Dir.
+// Env returns the variables pylsp runs with besides the test's own
+// environment: HOME and XDG_CACHE_HOME set to Dir.
 func (p *Pylsp) Env() []string {
-	return append(os.Environ(), "HOME="+p.Dir, "XDG_CACHE_HOME="+p.Dir)
+	return []string{"HOME=" + p.Dir, "XDG_CACHE_HOME=" + p.Dir}
 }
 
 // Command returns a command, not started, that runs pylsp with args in
-// Dir with [Pylsp.Env]. Whoever starts it waits for it; if it is still
-// running when the test ends, it is killed by its process id.
+// Dir, with the test's environment and [Pylsp.Env]. Whoever starts it
+// waits for it; if it is still running when the test ends, it is killed
+// by its process id.
 func (p *Pylsp) Command(args ...string) *exec.Cmd {
 	cmd := exec.Command(p.Path, args...)
 	cmd.Dir = p.Dir
-	cmd.Env = p.Env()
+	cmd.Env = append(os.Environ(), p.Env()...)
 	p.t.Cleanup(func() {
 		// Process is set by Start, on the test's goroutine; Kill is safe
 		// while another goroutine waits, and fails, doing nothing, once
