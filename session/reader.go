@@ -154,7 +154,7 @@ func (s *Session) dispatch(m protocol.Message, size int) (handedOff bool) {
 			}
 			var in *incoming
 			if m.Batch {
-				in = &incoming{s: s, item: it, batch: br}
+				in = &incoming{s: s, item: it, batch: br, readAt: s.recvAt}
 			} else {
 				in = newSoloRequest(s, it)
 			}

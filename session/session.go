@@ -102,6 +102,11 @@ type Session struct {
 	closing atomic.Bool // closeAfterReply started
 	excess  atomic.Bool // over the hard cost limit: what is read is ignored
 
+	// incomingChain and outgoingChain are the interceptors' chains,
+	// nil when there are none.
+	incomingChain Handle
+	outgoingChain SendFunc
+
 	// proto is the kind of messages the engine runs: JSON-RPC
 	// (jsonrpcMessages) or (command, payload) messages (messageMode).
 	proto messages
@@ -197,6 +202,7 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 		}
 	})
 	s.w = newWriter(stream, &s.cfg, s, s.log)
+	s.setInterceptors(o)
 	if s.cfg.processingTimeout > 0 {
 		s.sched.expiry = time.AfterFunc(time.Hour, s.expire)
 		s.sched.expiry.Stop()
