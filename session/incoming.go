@@ -14,10 +14,10 @@ import (
 // context (see context.go).
 type incoming struct {
 	contextFields
-	s        *Session
-	item     *protocol.Item // a JSON-RPC request or notification
-	batch    *batchReply
-	size     int // bytes of the incoming budget held until answered
+	s     *Session
+	item  *protocol.Item // a JSON-RPC request or notification
+	batch *batchReply
+	size  int // bytes of the incoming budget held until answered
 
 	// A message of a MessageSession.
 	command string

@@ -57,7 +57,7 @@ type OutgoingCall struct {
 	Notification bool
 	// Result receives a call's result, as given to Call (nil for a
 	// notification, or when the caller does not want it).
-	Result any
+	Result  any
 	Session *Session
 }
 
