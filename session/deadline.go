@@ -59,6 +59,7 @@ func (s *Session) expire() {
 	s.sched.mu.Unlock()
 	for _, in := range expired {
 		in.cancel(context.DeadlineExceeded)
+		s.emit(LimitReached, "processing timeout", nil, 0)
 		if ce, n := s.peerCheck(lineTimedOut); ce != nil {
 			ce.Write(in.what(), zap.Duration("after", s.cfg.processingTimeout), suppressed(n))
 		}

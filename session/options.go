@@ -160,6 +160,11 @@ type Options struct {
 	Interceptors         []Interceptor
 	OutgoingInterceptors []OutgoingInterceptor
 
+	// Observer, if set, receives the session's events (see Event): its
+	// opening and end, throttling, the cost limit, messages rejected by
+	// a limit. None (the default) costs nothing.
+	Observer Observer
+
 	// OnClose, if set, is called once when the session has ended, with
 	// the cause Wait will return, before the functions added with
 	// Session.AfterClose and before Done is closed. It runs on the

@@ -51,6 +51,7 @@ func (s *Session) readError(err error, buffered interface{ Buffered() int }) err
 		}
 		s.countError(fe.CostHint())
 		if !fe.Fatal() {
+			s.emit(LimitReached, "framing", err, 0)
 			if ce, n := s.peerCheck(lineDropped); ce != nil {
 				ce.Write(zap.Error(err), suppressed(n))
 			}
