@@ -59,7 +59,7 @@
 //
 //	sessions_open                                        gauge
 //	requests_unanswered                                  gauge      requests read and not yet answered (waiting ones too)
-//	session_cost                                         histogram  one sample per session: its cost now
+//	session_cost                                         histogram  one sample per session: its own cost now
 //	messages_total{direction}                            counter    received, sent
 //	bytes_total{direction}                               counter    received, sent (framing excluded)
 //	peer_errors_total                                    counter    session.Stats.Errors
@@ -128,8 +128,9 @@
 //
 //   - The interceptors pass every request and call on unchanged, return
 //     what the rest of the chain returns, never fail one, and allocate
-//     nothing (BenchmarkInterceptor); a panic below them is counted and
-//     goes on up to the session, which handles it.
+//     nothing once a method's outcome has been seen (BenchmarkInterceptor:
+//     0 allocations); a panic below them is counted and goes on up to the
+//     session, which handles it.
 //   - The Observer takes a lock only when a session opens or closes
 //     (and then calls the session's Stats once, at its end), never calls
 //     into a session otherwise, and may be given to any number of

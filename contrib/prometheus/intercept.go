@@ -148,7 +148,9 @@ func (m *Metrics) codeOutcome(code int64) int {
 // timeout is -102, whatever its handler returns later), "other" for a
 // code that is not in DefaultCodes or Options.Codes, "panic" for a
 // handler that panicked (the peer gets -32603), "canceled" for a
-// handler that failed after the session closed under it.
+// handler that failed after the session closed under it. A
+// notification gets the outcome the same rules give, though nothing is
+// sent.
 //
 // Some requests are answered by the session before any interceptor
 // sees them, and are counted elsewhere: one the processing timeout

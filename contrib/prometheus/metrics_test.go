@@ -457,14 +457,15 @@ func TestConcurrentScrapes(t *testing.T) {
 	}
 	wg.Wait()
 	e := eventually(t, url, "every session closed", func(e exposition) bool {
-		return e.value("gorpcx_sessions_closed_total", "cause", "eof") == 40
+		return e.value("gorpcx_sessions_closed_total", "cause", "eof") == 40 &&
+			e.value("gorpcx_sessions_open") == 0 &&
+			e.value("gorpcx_messages_total", "direction", "sent") == 200
 	})
 	close(done)
 	scrapes.Wait()
 	expect(t, e, map[string]float64{
 		`gorpcx_requests_total{method="echo",outcome="ok"}`: 200,
 		`gorpcx_messages_total{direction="received"}`:       200,
-		`gorpcx_messages_total{direction="sent"}`:           200,
 		`gorpcx_sessions_opened_total`:                      40,
 	})
 }

@@ -28,7 +28,7 @@ func newDescs(o *Options) descs {
 	return descs{
 		sessionsOpen: d("sessions_open", "Sessions alive now (opened and not yet closed)."),
 		unanswered:   d("requests_unanswered", "Incoming requests read and not yet answered, over the sessions alive (those waiting for a worker included)."),
-		sessionCost:  d("session_cost", "The resource cost of each session alive (session.Session.Cost, with what its peer group shares)."),
+		sessionCost:  d("session_cost", "The resource cost of each session alive: its own (session.Stats.Cost), without what its peer group shares."),
 		messages:     d("messages_total", "Messages received and sent, by direction (counted up to the last scrape for sessions alive, in full for those ended).", "direction"),
 		bytes:        d("bytes_total", "Bytes of messages received and sent, framing excluded, by direction (counted up to the last scrape for sessions alive, in full for those ended).", "direction"),
 		peerErrors:   d("peer_errors_total", "Protocol errors, framing errors, error replies and timeouts charged to peers (session.Stats.Errors)."),
