@@ -103,10 +103,11 @@ type Metrics struct {
 }
 
 // New returns a Metrics with options o (nil for the defaults). It
-// returns an error for a Namespace or a ConstLabels name that is not a
-// valid Prometheus name of the classic character set ([a-zA-Z_:][a-zA-Z0-9_:]*),
-// buckets not increasing, or a method or topic that is not valid UTF-8
-// or is "other".
+// returns an error for a Namespace that is not a metric name, or a
+// ConstLabels name that is not a label name, of Prometheus' classic
+// character set (letters, digits and underscores, not leading with a
+// digit; colons too in a metric name), for buckets not increasing, and
+// for a method or topic that is not valid UTF-8 or is "other".
 func New(o *Options) (*Metrics, error) {
 	var opts Options
 	if o != nil {
