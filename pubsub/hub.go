@@ -63,6 +63,10 @@ type Options struct {
 	// node appends a block mined elsewhere to its chain). It runs on the
 	// broker's goroutine, one message at a time.
 	Remote func(Message) bool
+	// Observer, if set, is told of every notification dropped for a
+	// slow subscriber (session.NotificationDropped, with the topic and
+	// "dropped" or "disconnected").
+	Observer session.Observer
 	// Logger receives the hub's logs (no-op when nil).
 	Logger *zap.Logger
 }
@@ -77,6 +81,7 @@ type Hub struct {
 	groupOf                   func(*session.Session) string
 	broker                    Broker
 	remote                    func(Message) bool
+	observer                  session.Observer
 	log                       *zap.Logger
 
 	mu          sync.Mutex
@@ -113,6 +118,7 @@ func NewHub(o *Options) (*Hub, error) {
 		groupOf:     opts.Group,
 		broker:      opts.Broker,
 		remote:      opts.Remote,
+		observer:    opts.Observer,
 		log:         opts.Logger,
 		topics:      make(map[string]*topic),
 		subscribers: make(map[*session.Session]*subscriber),

@@ -587,3 +587,33 @@ func TestSubscriberChargedForWhatItIsSent(t *testing.T) {
 	const wire = len(`{"jsonrpc":"2.0","method":"blockchain.headers.subscribe","params":[1,2,3]}`)
 	waitUntil(t, "the cost to be charged", func() bool { return p.server.Cost()-before >= float64(wire) })
 }
+
+func TestDroppedNotificationEvents(t *testing.T) {
+	var mu sync.Mutex
+	var reasons []string
+	obs := session.ObserverFunc(func(e session.Event) {
+		if e.Kind == session.NotificationDropped && e.Topic == "t" {
+			mu.Lock()
+			reasons = append(reasons, e.Reason)
+			mu.Unlock()
+		}
+	})
+	h := newHub(t, &Options{Queue: 2, Observer: obs})
+	if err := h.Declare("t", TopicOptions{Method: "m", Policy: DropOldest}); err != nil {
+		t.Fatal(err)
+	}
+	a, b := net.Pipe()
+	defer b.Close()
+	srv := session.New(framing.NewStream(framing.Newline{}, a), &session.Options{Side: session.Server, MaxWriteBuffer: 64})
+	defer srv.Abort()
+	h.Subscribe(context.Background(), srv, "t", nil)
+	for i := range 50 {
+		h.Publish(context.Background(), "t", []int{i})
+	}
+	st, _ := h.Stats("t")
+	mu.Lock()
+	defer mu.Unlock()
+	if st.Dropped == 0 || uint64(len(reasons)) != st.Dropped || reasons[0] != "dropped" {
+		t.Errorf("%d drop events for %d dropped: %v", len(reasons), st.Dropped, reasons)
+	}
+}

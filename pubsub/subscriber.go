@@ -3,8 +3,8 @@ package pubsub
 import (
 	"context"
 	"errors"
-
 	"sync"
+	"time"
 
 	"github.com/gorpcx/gorpcx/session"
 )
@@ -67,11 +67,13 @@ func (b *subscriber) enqueue(sc *subscription, p *session.Prepared, policy Polic
 			b.mu.Unlock()
 			t.disconnected.Add(1)
 			t.dropped.Add(1)
+			b.dropped(t, "disconnected")
 			b.s.AbortWith(ErrSlowConsumer)
 			return
 		}
 		old := b.popLocked()
 		old.sc.topic.dropped.Add(1)
+		b.dropped(old.sc.topic, "dropped")
 	}
 	e := entry{sc: sc, p: p}
 	if policy == KeepLatest {
@@ -114,6 +116,13 @@ func (b *subscriber) release() {
 // hub's Queue, and is let go when the queue empties, so that an idle
 // subscriber holds no ring.
 const minRing = 4
+
+// dropped tells the hub's Observer of a notification dropped.
+func (b *subscriber) dropped(t *topic, reason string) {
+	if o := b.hub.observer; o != nil {
+		o.Observe(session.Event{Kind: session.NotificationDropped, Time: time.Now(), Session: b.s, Peer: b.s.Peer(), Topic: t.name, Reason: reason})
+	}
+}
 
 func (b *subscriber) pushLocked(e entry) {
 	if b.n == len(b.ring) {

@@ -151,6 +151,7 @@ func (s *Server) start(c *connection, ep *Endpoint) {
 			// (see run), whatever the handshake's outcome.
 			if !s.closedByServer(c) {
 				s.refused.handshake.Add(1)
+				s.refusedEvent(peerName(conn), "handshake")
 				s.limitedInfo("handshake failed", zap.String("peer", peerName(conn)), zap.Error(err))
 			}
 			s.fail(c)
@@ -169,6 +170,7 @@ func (s *Server) start(c *connection, ep *Endpoint) {
 	if s.NewSession != nil {
 		if err := s.callHook(func() error { return s.NewSession(tc, &opts) }); err != nil {
 			s.refused.hook.Add(1)
+			s.refusedEvent(peer, "hook")
 			s.limitedInfo("connection refused by NewSession", zap.String("peer", peer), zap.Error(err))
 			s.fail(c)
 			return
@@ -194,6 +196,7 @@ func (s *Server) sessionOptions(c *connection, peer string) session.Options {
 	opts.Side = session.Server
 	opts.Peer = peer
 	opts.Logger = s.sessLog
+	opts.Observer = session.Observers(s.Observer, opts.Observer)
 	serverTimeouts(&opts, c.accepted)
 	return opts
 }

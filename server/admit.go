@@ -147,6 +147,7 @@ func (s *Server) admit(closer io.Closer, conn net.Conn, peer netip.Addr, grouped
 		s.mu.Unlock()
 		s.groups.leave(c, 0, 0, c.accepted)
 		s.refused.full.Add(1)
+		s.refusedEvent(peer.String(), "full")
 		s.warn("refusing connection: session limit reached", zap.String("peer", peer.String()))
 		_ = closer.Close()
 		return nil, false
@@ -186,6 +187,10 @@ func (s *Server) admit(closer io.Closer, conn net.Conn, peer netip.Addr, grouped
 	s.accepted.Add(1)
 	if victim != nil {
 		s.evicted.Add(1)
+		if s.Observer != nil {
+			s.Observer.Observe(session.Event{Kind: session.ConnectionEvicted, Time: time.Now(), Session: victim.sess.Load(),
+				Peer: victim.peer.String(), Cause: ErrEvicted, Reason: "least useful"})
+		}
 		s.warn("evicting the least useful connection: session limit reached",
 			zap.Stringer("evicted", victim.peer), zap.Int("limit", s.maxSessions()))
 		// Closing may wait for the peer (a WebSocket's close handshake,
@@ -219,10 +224,12 @@ func (s *Server) joinGroups(c *connection, peer netip.Addr) bool {
 	switch s.groups.join(c, peer) {
 	case overIP:
 		s.refused.perIP.Add(1)
+		s.refusedEvent(peer.String(), "per-ip")
 		s.warn("refusing connection: per-IP limit reached", zap.String("peer", peer.String()))
 		return false
 	case overSubnet:
 		s.refused.perSubnet.Add(1)
+		s.refusedEvent(peer.String(), "per-subnet")
 		s.warn("refusing connection: per-subnet limit reached", zap.String("peer", peer.String()))
 		return false
 	}
@@ -394,4 +401,11 @@ type groupValueKey struct{}
 func GroupOf(s *session.Session) string {
 	name, _ := s.Value(groupValueKey{}).(string)
 	return name
+}
+
+// refusedEvent tells the Observer of a refused connection.
+func (s *Server) refusedEvent(peer, reason string) {
+	if s.Observer != nil {
+		s.Observer.Observe(session.Event{Kind: session.ConnectionRefused, Time: time.Now(), Peer: peer, Reason: reason})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -457,5 +458,46 @@ func TestGroupOf(t *testing.T) {
 	}
 	if g := <-got; g != "" {
 		t.Errorf("GroupOf an exempt session = %q, want none", g)
+	}
+}
+
+// The server tells its Observer of refusals and evictions, and its
+// sessions' events.
+func TestServerEvents(t *testing.T) {
+	var mu sync.Mutex
+	kinds := map[session.EventKind][]string{}
+	obs := session.ObserverFunc(func(e session.Event) {
+		mu.Lock()
+		kinds[e.Kind] = append(kinds[e.Kind], e.Reason)
+		mu.Unlock()
+	})
+	srv := start(t, &Server{
+		MaxSessions: 2,
+		Peers:       PeerGroups{PerIP: 1, Exempt: noExempt()},
+		Observer:    obs,
+		Options:     session.Options{Handler: hello},
+	})
+	addr := srv.Addr().String()
+	if !echoOK(dialFrom(t, "127.0.0.20", addr)) {
+		t.Fatal("not served")
+	}
+	dialFrom(t, "127.0.0.20", addr) // refused: per IP
+	silent := dialFrom(t, "127.0.0.21", addr)
+	waitFor(t, "the silent connection", func() bool { return srv.SessionCount() == 2 })
+	if !echoOK(dialFrom(t, "127.0.0.22", addr)) { // evicts the silent one
+		t.Fatal("not served at the limit")
+	}
+	silent.SetReadDeadline(time.Now().Add(5 * time.Second))
+	silent.Read(make([]byte, 1))
+	waitFor(t, "the events", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(kinds[session.ConnectionRefused]) == 1 && len(kinds[session.ConnectionEvicted]) == 1 &&
+			len(kinds[session.SessionOpened]) >= 3 && len(kinds[session.SessionClosed]) >= 1
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if kinds[session.ConnectionRefused][0] != "per-ip" {
+		t.Errorf("refusal reason %v", kinds[session.ConnectionRefused])
 	}
 }

@@ -141,6 +141,10 @@ type Server struct {
 	// Peers sets the per-peer limits and shared cost; its zero value
 	// is the defaults (see PeerGroups).
 	Peers PeerGroups
+	// Observer, if set, receives the server's events (connections
+	// refused, with the reason, and evicted) and, with any Observer of
+	// Options, its sessions' events (see session.Event).
+	Observer session.Observer
 	// MaxIncomingBytes bounds the bytes of incoming work all sessions
 	// hold together: requests read and not yet answered, and messages
 	// still arriving (DefaultMaxIncomingBytes when zero, no limit when

@@ -76,6 +76,7 @@ func (s *Server) startWebSocket(c *connection, wc *transport.WebSocketConn, peer
 	if s.NewWebSocketSession != nil {
 		if err := s.callHook(func() error { return s.NewWebSocketSession(wc, &opts) }); err != nil {
 			s.refused.hook.Add(1)
+			s.refusedEvent(peer, "hook")
 			s.limitedInfo("connection refused by NewWebSocketSession", zap.String("peer", peer), zap.Error(err))
 			s.fail(c)
 			return

@@ -158,6 +158,7 @@ func (s *Session) wakeReader() {
 // notification (dropped); both count as errors of the peer.
 func (s *Session) refuseBusy(in *incoming) {
 	s.countError(0)
+	s.emit(LimitReached, "incoming bytes", nil, 0)
 	if ce, n := s.peerCheck(lineRefused); ce != nil {
 		ce.Write(in.what(), zap.Int64("held", s.acct.held.Load()), zap.Int64("limit", s.acct.limit), suppressed(n))
 	}

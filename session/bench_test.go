@@ -198,3 +198,32 @@ func BenchmarkRoundTripGated(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRoundTripIntercepted is BenchmarkRoundTrip/pipe/raw with no
+// interceptor and with one that times the request (the cost of the
+// chain: its Request and its closure).
+func BenchmarkRoundTripIntercepted(b *testing.B) {
+	timing := func(ctx context.Context, req *Request, next Handle) (any, error) {
+		start := time.Now()
+		res, err := next(ctx, req)
+		_ = time.Since(start)
+		return res, err
+	}
+	for _, tt := range []struct {
+		name string
+		ics  []Interceptor
+	}{{"none", nil}, {"one", []Interceptor{timing}}} {
+		b.Run(tt.name, func(b *testing.B) {
+			cli, _ := pair(b, nil, &Options{Handler: benchAdd, Interceptors: tt.ics})
+			ctx := context.Background()
+			args := json.RawMessage(`["0123456789abcdef"]`)
+			var res json.RawMessage
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := cli.Call(ctx, "echo", args, &res); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -39,6 +39,15 @@ func (s *Session) Call(ctx context.Context, method string, params, result any) e
 	if err != nil {
 		return err
 	}
+	if s.outgoingChain != nil {
+		return s.outgoingChain(ctx, &OutgoingCall{Method: method, Params: raw, Result: result, Session: s})
+	}
+	return s.call(ctx, method, raw, result)
+}
+
+// call sends a request with params already encoded and waits for its
+// answer (Call without the outgoing interceptors).
+func (s *Session) call(ctx context.Context, method string, raw json.RawMessage, result any) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -113,6 +122,16 @@ func (s *Session) Notify(ctx context.Context, method string, params any) error {
 	if err != nil {
 		return err
 	}
+	if s.outgoingChain != nil {
+		return s.outgoingChain(ctx, &OutgoingCall{Method: method, Params: raw, Notification: true, Session: s})
+	}
+	return s.notify(ctx, method, raw)
+}
+
+// notify sends a notification with params already encoded (Notify
+// without the outgoing interceptors).
+func (s *Session) notify(ctx context.Context, method string, raw json.RawMessage) error {
+	var err error
 	if err := ctx.Err(); err != nil {
 		return err
 	}

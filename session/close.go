@@ -54,6 +54,7 @@ func (s *Session) closeAfterReply(cause error) {
 func (s *Session) excessiveCost() {
 	s.excess.Store(true)
 	if s.recordCause(ErrExcessiveCost) {
+		s.emit(CostLimit, "", ErrExcessiveCost, 0)
 		s.log.Warn("closing session for excessive resource usage", zap.Float64("cost", s.cost.value()))
 		if f := s.cfg.cost.OnExcessive; f != nil {
 			f()

@@ -13,10 +13,16 @@ import (
 
 // Deadline returns the end of the processing timeout, if there is one.
 func (in *incoming) Deadline() (time.Time, bool) {
-	if in.deadline.IsZero() {
+	if in.s.cfg.processingTimeout <= 0 {
 		return time.Time{}, false
 	}
-	return in.deadline, true
+	return in.deadline(), true
+}
+
+// deadline is the end of the processing timeout, counted from when the
+// message was read.
+func (in *incoming) deadline() time.Time {
+	return in.s.start.Add(in.readAt + in.s.cfg.processingTimeout)
 }
 
 // Done returns a channel closed when the request is cancelled. It is

@@ -9,14 +9,13 @@ import (
 	"github.com/gorpcx/gorpcx/protocol"
 )
 
-// setDeadlineLocked gives in its processing deadline, counted from when
-// its message was read, and arms the expiry timer if it is not. s.sched.mu is
-// held.
+// setDeadlineLocked arms the expiry timer, if it is not, for in, whose
+// processing deadline is counted from when its message was read
+// (incoming.deadline). s.sched.mu is held.
 func (s *Session) setDeadlineLocked(in *incoming) {
 	if s.cfg.processingTimeout <= 0 {
 		return
 	}
-	in.deadline = s.start.Add(s.recvAt + s.cfg.processingTimeout)
 	if !s.sched.expiryArmed {
 		s.sched.expiryArmed = true
 		s.sched.expiry.Reset(s.cfg.processingTimeout)
@@ -34,7 +33,7 @@ func (s *Session) expire() {
 		s.sched.mu.Unlock()
 		return
 	}
-	for in := s.sched.unanswered.head; in != nil && !in.deadline.After(now); {
+	for in := s.sched.unanswered.head; in != nil && !in.deadline().After(now); {
 		next := in.next
 		if in.answered.CompareAndSwap(false, true) {
 			s.sched.unanswered.remove(in)
@@ -47,7 +46,7 @@ func (s *Session) expire() {
 		in = next
 	}
 	if head := s.sched.unanswered.head; head != nil {
-		s.sched.expiry.Reset(max(head.deadline.Sub(now), time.Millisecond))
+		s.sched.expiry.Reset(max(head.deadline().Sub(now), time.Millisecond))
 	} else {
 		s.sched.expiryArmed = false
 	}
@@ -60,6 +59,7 @@ func (s *Session) expire() {
 	s.sched.mu.Unlock()
 	for _, in := range expired {
 		in.cancel(context.DeadlineExceeded)
+		s.emit(LimitReached, "processing timeout", nil, 0)
 		if ce, n := s.peerCheck(lineTimedOut); ce != nil {
 			ce.Write(in.what(), zap.Duration("after", s.cfg.processingTimeout), suppressed(n))
 		}

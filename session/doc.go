@@ -72,6 +72,18 @@
 // is not counted against the peer. [Session.Activity] returns what a
 // server needs to rank its sessions when it sheds one, without a lock.
 //
+// Interceptors (Options.Interceptors, OutgoingInterceptors) wrap the
+// serving of every incoming request and notification, and every Call
+// and Notify, in the order given (the first outermost): they see each
+// one before and its outcome after, and may answer, reject or close.
+// They run on the goroutine that serves the request, inside its
+// processing timeout; a panic in an incoming one is a handler's panic
+// (-32603). With none installed the request path is unchanged (no
+// allocation, no call). Events (Options.Observer) report a session's
+// opening and end with its cause, throttling, the cost limit and
+// messages rejected by a limit, so that a program can count them
+// without parsing logs; LogEvents turns them into log lines.
+//
 // Concurrency: every method of Session, MessageSession, Budget and
 // Gate's Write and Close is safe for concurrent use; a Batch is not.
 // A handler's context carries the session ([FromContext]), the values

@@ -14,11 +14,10 @@ import (
 // context (see context.go).
 type incoming struct {
 	contextFields
-	s        *Session
-	item     *protocol.Item // a JSON-RPC request or notification
-	batch    *batchReply
-	size     int // bytes of the incoming budget held until answered
-	deadline time.Time
+	s     *Session
+	item  *protocol.Item // a JSON-RPC request or notification
+	batch *batchReply
+	size  int // bytes of the incoming budget held until answered
 
 	// A message of a MessageSession.
 	command string
@@ -42,6 +41,9 @@ type incoming struct {
 	// afterReply holds the functions AfterReply registered, run once
 	// the reply is queued for writing.
 	afterReply atomic.Pointer[[]func()]
+	// readAt is when the message was read (since the session's start);
+	// the processing deadline is counted from it.
+	readAt time.Duration
 }
 
 // isNotification reports whether no reply is owed: a JSON-RPC
@@ -80,6 +82,7 @@ func newSoloRequest(s *Session, it *protocol.Item) *incoming {
 	it.CopyTo(&r.item)
 	r.in.s = s
 	r.in.item = &r.item
+	r.in.readAt = s.recvAt
 	return &r.in
 }
 

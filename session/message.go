@@ -167,7 +167,7 @@ func (mm *messageMode) readLoop() error {
 		}
 		payload := make([]byte, len(m.Payload))
 		copy(payload, m.Payload)
-		s.accept(&incoming{s: s, command: m.Command, payload: payload}, len(payload)+24)
+		s.accept(&incoming{s: s, command: m.Command, payload: payload, readAt: s.recvAt}, len(payload)+24)
 	}
 }
 

@@ -153,6 +153,18 @@ type Options struct {
 	// on log lines a peer can trigger; nil is the system clock.
 	Clock Clock
 
+	// Interceptors wrap the serving of every incoming request and
+	// notification, the first outermost: Interceptors[0] sees a request
+	// first and its outcome last. OutgoingInterceptors wrap every Call
+	// and Notify the same way. None (the default) costs nothing.
+	Interceptors         []Interceptor
+	OutgoingInterceptors []OutgoingInterceptor
+
+	// Observer, if set, receives the session's events (see Event): its
+	// opening and end, throttling, the cost limit, messages rejected by
+	// a limit. None (the default) costs nothing.
+	Observer Observer
+
 	// OnClose, if set, is called once when the session has ended, with
 	// the cause Wait will return, before the functions added with
 	// Session.AfterClose and before Done is closed. It runs on the

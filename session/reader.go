@@ -51,6 +51,7 @@ func (s *Session) readError(err error, buffered interface{ Buffered() int }) err
 		}
 		s.countError(fe.CostHint())
 		if !fe.Fatal() {
+			s.emit(LimitReached, "framing", err, 0)
 			if ce, n := s.peerCheck(lineDropped); ce != nil {
 				ce.Write(zap.Error(err), suppressed(n))
 			}
@@ -154,7 +155,7 @@ func (s *Session) dispatch(m protocol.Message, size int) (handedOff bool) {
 			}
 			var in *incoming
 			if m.Batch {
-				in = &incoming{s: s, item: it, batch: br}
+				in = &incoming{s: s, item: it, batch: br, readAt: s.recvAt}
 			} else {
 				in = newSoloRequest(s, it)
 			}

@@ -93,6 +93,7 @@ func (s *Session) reply(in *incoming, result any, err error) {
 	}
 	if max := s.cfg.maxResponseSize; max > 0 && len(buf.b) > max {
 		buf.b = s.oversized(buf.b[:0], id)
+		s.emit(LimitReached, "response size", nil, 0)
 	}
 	// The reader itself answers a request it refuses; it must not wait.
 	s.w.send(buf, !in.refused)

@@ -40,6 +40,9 @@ func (s *Session) invoke(in *incoming) (result any, err error) {
 			result, err = nil, errPanic
 		}
 	}()
+	if s.incomingChain != nil {
+		return s.intercepted(in)
+	}
 	if s.handler == nil {
 		return nil, protocol.MethodNotFound(in.item.Request.Method)
 	}

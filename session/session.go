@@ -102,6 +102,12 @@ type Session struct {
 	closing atomic.Bool // closeAfterReply started
 	excess  atomic.Bool // over the hard cost limit: what is read is ignored
 
+	// incomingChain and outgoingChain are the interceptors' chains,
+	// nil when there are none.
+	incomingChain Handle
+	outgoingChain SendFunc
+	observer      Observer
+
 	// proto is the kind of messages the engine runs: JSON-RPC
 	// (jsonrpcMessages) or (command, payload) messages (messageMode).
 	proto messages
@@ -197,6 +203,8 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 		}
 	})
 	s.w = newWriter(stream, &s.cfg, s, s.log)
+	s.setInterceptors(o)
+	s.observer = o.Observer
 	if s.cfg.processingTimeout > 0 {
 		s.sched.expiry = time.AfterFunc(time.Hour, s.expire)
 		s.sched.expiry.Stop()
@@ -226,6 +234,7 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 	if s.gate != nil {
 		s.gate.w = s.watch
 	}
+	s.emit(SessionOpened, "", nil, 0)
 	s.wg.Add(1)
 	go s.read()
 	if s.watch != nil {
@@ -292,6 +301,9 @@ func (s *Session) retarget(fraction float64) {
 		if ce, n := s.peerCheck(lineTaskConcurrency); ce != nil {
 			ce.Write(zap.Int("from", old), zap.Int("to", s.sched.target), suppressed(n))
 		}
+	}
+	if s.sched.target != old {
+		s.emit(Throttled, "", nil, float64(s.sched.target))
 	}
 	s.spawnLocked()
 	s.sched.mu.Unlock()

@@ -93,6 +93,7 @@ func (s *Session) AfterClose(f func(s *Session, err error)) {
 // runAfterClose calls Options.OnClose and the AfterClose functions.
 func (s *Session) runAfterClose() {
 	err := s.Err()
+	s.emit(SessionClosed, "", err, 0)
 	if s.onClose != nil {
 		s.onClose(err)
 	}
