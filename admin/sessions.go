@@ -260,7 +260,7 @@ func (a *Admin) Disconnect(targets ...string) Disconnected {
 			continue
 		}
 		s.AbortWith(ErrDisconnected)
-		a.log.Info("admin: session disconnected", zap.String("session", s.Name()), zap.String("peer", s.Peer()))
+		a.log.Info("session disconnected by the operator", zap.String("session", s.Name()), zap.String("peer", s.Peer()))
 		res.Closed = append(res.Closed, ClosedSession{Name: s.Name(), Peer: s.Peer()})
 	}
 	sort.Slice(res.Closed, func(i, j int) bool { return res.Closed[i].Name < res.Closed[j].Name })
@@ -280,7 +280,7 @@ func (a *Admin) logLevel(level string) (LogLevel, error) {
 		return LogLevel{}, invalidParams(fmt.Sprintf("log_level: unknown level %.40q (debug, info, warn, error, dpanic, panic or fatal)", level))
 	}
 	a.level.SetLevel(l)
-	a.log.Info("admin: log level changed", zap.Stringer("from", before), zap.Stringer("to", l))
+	a.log.Info("log level changed by the operator", zap.Stringer("from", before), zap.Stringer("to", l))
 	return LogLevel{Level: l.String(), Previous: before.String()}, nil
 }
 
