@@ -4,7 +4,11 @@
 //
 // Run it with
 //
-//	go run ./examples/interop-server [flags]
+//	cd examples/interop-server && go run . [flags]
+//
+// It is a Go module of its own (examples/interop-server/go.mod, using
+// the SDK of this repository), because -metrics imports
+// contrib/prometheus, which the SDK's module must not depend on.
 //
 // The first line it prints on standard output is exactly
 // "listening on HOST:PORT", with the port it got. It serves until SIGINT
