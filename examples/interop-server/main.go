@@ -56,6 +56,11 @@
 //
 // Flags for watching it run (off by default):
 //
+//	-metrics ADDR        serve Prometheus metrics (contrib/prometheus, every
+//	                     method a label of its own) over HTTP at
+//	                     http://ADDR/metrics; port 0 picks a free port. The
+//	                     second line on standard output is then
+//	                     "metrics on http://HOST:PORT/metrics".
 //	-admin PATH          serve the admin methods (package admin: getinfo,
 //	                     sessions, groups, disconnect, log_level) on a Unix
 //	                     socket at PATH, of mode 0600, removed at exit; talk
@@ -131,7 +136,8 @@ type config struct {
 	firstMessageTimeout time.Duration
 	idleTimeout         time.Duration
 
-	adminPath string // "": no admin interface
+	metricsAddr string // "": no metrics
+	adminPath   string // "": no admin interface
 }
 
 // parseFlags parses the command line; errors are printed to stderr.
@@ -156,6 +162,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	exempt := fs.String("exempt", "", "comma-separated `networks` exempt from per-peer limits (default: the SDK's, 127.0.0.0/8 and ::1/128; \"none\": nobody)")
 	firstMessage := fs.Duration("first-message-timeout", 0, fmt.Sprintf("a connection that has not sent a whole message this long after accept (PROXY header and TLS handshake included) is closed (0: the SDK default, %v; negative: off)", server.DefaultFirstMessageTimeout))
 	idle := fs.Duration("idle-timeout", 0, fmt.Sprintf("a session that receives nothing this long is closed (0: the SDK default, %v; negative: off)", server.DefaultIdleTimeout))
+	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics over HTTP at http://`ADDR`/metrics, a host:port (port 0 picks a free one; default: none)")
 	adminPath := fs.String("admin", "", "serve the admin methods (getinfo, sessions, groups, disconnect, log_level) on a Unix socket at `PATH`, of mode 0600 (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -219,7 +226,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		}
 	}
 	cfg.firstMessageTimeout, cfg.idleTimeout = *firstMessage, *idle
-	cfg.adminPath = *adminPath
+	cfg.metricsAddr, cfg.adminPath = *metricsAddr, *adminPath
 	switch *level {
 	case "debug", "info", "warn", "error":
 		cfg.level, _ = zapcore.ParseLevel(*level)
@@ -298,6 +305,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		srv.Options.Interceptors = append(srv.Options.Interceptors, adm.Interceptor())
 	}
+	var metrics *metricsServer
+	if cfg.metricsAddr != "" {
+		if metrics, err = startMetrics(cfg.metricsAddr, srv, log.Named("metrics")); err != nil {
+			log.Error("cannot serve the metrics", zap.String("address", cfg.metricsAddr), zap.Error(err))
+			return 1
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			defer cancel()
+			if err := metrics.shutdown(ctx); err != nil {
+				log.Warn("scrapes still running were aborted", zap.Error(err))
+			}
+		}()
+	}
 	if err := srv.Listen(ctx); err != nil {
 		log.Error("cannot listen", zap.String("address", cfg.addr), zap.Error(err))
 		return 1
@@ -311,6 +332,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "listening on %s\n", srv.Addr())
+	if metrics != nil {
+		fmt.Fprintf(stdout, "metrics on %s\n", metrics.URL())
+	}
 
 	<-ctx.Done()
 	stop()

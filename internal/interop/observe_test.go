@@ -3,8 +3,12 @@ package interop
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +20,8 @@ import (
 
 // These tests run examples/interop-server as a process with the flags
 // for watching it (docs: the interop-server specification, -admin and
-// -metrics), and talk to what they serve.
+// -metrics), and talk to what they serve: the admin socket with a
+// session, the metrics with an HTTP client.
 
 // dialSession returns a client session of the server at address,
 // aborted in t.Cleanup.
@@ -139,5 +144,107 @@ func TestInteropServerAdminPath(t *testing.T) {
 	stdout, stderr, code := runProc(t, "", example(t, "interop-server"), "-admin", path)
 	if code != 1 || stdout != "" || !strings.Contains(stderr, "cannot listen for the admin interface") {
 		t.Errorf("-admin %s: exit %d, stdout %q, stderr %q; want exit 1 and the reason", path, code, stdout, stderr)
+	}
+}
+
+// metricsLine is the second line of the interop server's output with
+// -metrics.
+var metricsLine = regexp.MustCompile(`^metrics on (http://127\.0\.0\.1:[1-9][0-9]*/metrics)$`)
+
+// scrape returns the exposition at url, in Prometheus' text format.
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), procWait)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s, %v", url, resp.Status, err)
+	}
+	return string(body)
+}
+
+// TestInteropServerMetrics scrapes -metrics over HTTP, with -admin
+// counting the same requests.
+func TestInteropServerMetrics(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "admin.sock")
+	p, addr := startInteropServer(t, "-metrics", "127.0.0.1:0", "-admin", sock)
+	m := metricsLine.FindStringSubmatch(p.line(t))
+	if m == nil {
+		t.Fatalf("no metrics line; stderr:\n%s", p.stderr.String())
+	}
+	url := m[1]
+
+	client := dialSession(t, "tcp", addr)
+	for range 2 {
+		callOK(t, client, "echo", []any{"x"}, new(string))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), procWait)
+	defer cancel()
+	for _, method := range []string{"made_up_1", "made_up_2"} {
+		if err := client.Call(ctx, method, nil, nil); err == nil {
+			t.Fatalf("%s succeeded", method)
+		}
+	}
+	body := scrape(t, url)
+	for _, want := range []string{
+		`gorpcx_requests_total{method="echo",outcome="ok"} 2`,
+		`gorpcx_requests_total{method="other",outcome="-32601"} 2`,
+		`gorpcx_request_duration_seconds_count{method="echo",outcome="ok"} 2`,
+		`gorpcx_server_connections{state="session"} 1`,
+		`gorpcx_server_connections_accepted_total 1`,
+		`gorpcx_sessions_open 1`,
+		"go_goroutines ",
+		"# TYPE gorpcx_requests_total counter",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the scrape has no %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("scrape of %s:\n%s", url, body)
+	}
+	// The made-up methods are one label value; no peer's string is one.
+	if strings.Contains(body, "made_up") {
+		t.Error("a made-up method name is a label value")
+	}
+
+	op := dialSession(t, "unix", sock)
+	var info admin.Info
+	callOK(t, op, "getinfo", nil, &info)
+	if info.Requests["echo"].Count != 2 || info.Requests[admin.OtherMethod].Count != 2 {
+		t.Errorf("getinfo requests %v, want 2 echo and 2 other", info.Requests)
+	}
+
+	client.Abort()
+	waitUntil(t, "the scrape to show the session closed", func() bool {
+		return strings.Contains(scrape(t, url), `gorpcx_sessions_closed_total{cause="eof"} 1`)
+	})
+	stopInteropServer(t, p)
+}
+
+// TestInteropServerMetricsAddress: a -metrics address that cannot be
+// listened on stops the program with status 1.
+func TestInteropServerMetricsAddress(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, addr := range []string{ln.Addr().String(), "127.0.0.1:port"} {
+		stdout, stderr, code := runProc(t, "", example(t, "interop-server"), "-metrics", addr)
+		if code != 1 || stdout != "" || !strings.Contains(stderr, "cannot serve the metrics") {
+			t.Errorf("-metrics %s: exit %d, stdout %q, stderr %q; want exit 1 and the reason", addr, code, stdout, stderr)
+		}
 	}
 }
