@@ -35,6 +35,15 @@ func TestSteadyStateAllocs(t *testing.T) {
 		batch := [][]byte{msg, msg, msg}
 		check(name+" write batch", func() { _ = s.WriteMessages(batch) })
 	}
+	jmsg := jsonPayload(1000)
+	for name, f := range map[string]Framer{"rawjson": RawJSON{}, "rawjson newline": RawJSON{NewlineAfter: true}} {
+		r := f.NewReader(&loopReader{data: wire(jmsg, f.AppendFrame)})
+		check(name+" read", readMany(func() { _, _ = r.ReadMessage() }))
+		s := NewStream(f, discardConn{})
+		check(name+" write", func() { _ = s.WriteMessage(jmsg) })
+		batch := [][]byte{jmsg, jmsg, jmsg}
+		check(name+" write batch", func() { _ = s.WriteMessages(batch) })
+	}
 	br := Bitcoin{}.NewReader(&loopReader{data: wire(msg, bitcoinFrame)})
 	check("bitcoin read", readMany(func() { _, _ = br.ReadMessage() }))
 	bs := NewBitcoinStream(Bitcoin{}, discardConn{})

@@ -2,7 +2,9 @@ package framing
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -47,6 +49,24 @@ func wire(msg []byte, appendFrame func(dst, msg []byte) ([]byte, error)) []byte 
 
 func bitcoinFrame(dst, msg []byte) ([]byte, error) { return Bitcoin{}.AppendMessage(dst, "tx", msg) }
 
+// jsonPayload returns a JSON-RPC response of exactly n bytes (n >= 48):
+// a list of objects with hex strings and numbers, as an Electrum server
+// sends, padded with a string.
+func jsonPayload(n int) []byte {
+	const head, tail = `{"jsonrpc":"2.0","id":1,"result":[`, `],"pad":""}`
+	item := `{"tx_hash":"` + strings.Repeat("9f3c", 16) + `","height":812345,"fee":-1}`
+	b := []byte(head)
+	for i := 0; len(b)+len(item)+1+len(tail) <= n; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, item...)
+	}
+	b = append(b, tail[:len(tail)-2]...)
+	b = append(b, strings.Repeat("x", n-len(b)-2)...)
+	return append(b, tail[len(tail)-2:]...)
+}
+
 func BenchmarkRead(b *testing.B) {
 	for _, sz := range benchSizes {
 		msg := payload(sz.size)
@@ -62,6 +82,17 @@ func BenchmarkRead(b *testing.B) {
 				}
 			})
 		}
+		b.Run("rawjson/"+sz.name, func(b *testing.B) {
+			msg := jsonPayload(sz.size)
+			r := RawJSON{}.NewReader(&loopReader{data: wire(msg, RawJSON{}.AppendFrame)})
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if m, err := r.ReadMessage(); err != nil || len(m) != len(msg) {
+					b.Fatalf("got %d bytes, %v", len(m), err)
+				}
+			}
+		})
 		b.Run("bitcoin/"+sz.name, func(b *testing.B) {
 			r := Bitcoin{}.NewReader(&loopReader{data: wire(msg, bitcoinFrame)})
 			b.SetBytes(int64(len(msg)))
@@ -90,6 +121,17 @@ func BenchmarkWrite(b *testing.B) {
 				}
 			})
 		}
+		b.Run("rawjson/"+sz.name, func(b *testing.B) {
+			msg := jsonPayload(sz.size)
+			s := NewStream(RawJSON{}, discardConn{})
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.WriteMessage(msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		b.Run("bitcoin/"+sz.name, func(b *testing.B) {
 			s := NewBitcoinStream(Bitcoin{}, discardConn{})
 			b.SetBytes(int64(len(msg)))
@@ -121,5 +163,14 @@ func BenchmarkWriteMessages(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestJSONPayload(t *testing.T) {
+	for _, n := range []int{48, 100, 1000, 10_000} {
+		p := jsonPayload(n)
+		if len(p) != n || !json.Valid(p) {
+			t.Errorf("jsonPayload(%d): %d bytes, valid %v: %.100s", n, len(p), json.Valid(p), p)
+		}
 	}
 }

@@ -48,9 +48,13 @@ func (c *recordConn) written() string {
 	return string(bytes.Join(c.writes, nil))
 }
 
+// framers are the framers that carry any bytes (RawJSON carries JSON
+// only, and has tests of its own).
 var framers = map[string]Framer{
-	"newline": Newline{},
-	"length":  LengthPrefixed{},
+	"newline":        Newline{},
+	"length":         LengthPrefixed{},
+	"content-length": ContentLength{},
+	"varint":         VarintPrefixed{},
 }
 
 // frames returns the frames of msgs by f, concatenated.
@@ -401,9 +405,9 @@ func TestBitcoinStreamWriteErrorIsSticky(t *testing.T) {
 }
 
 func TestConnBuffered(t *testing.T) {
-	for _, f := range []Framer{Newline{}, LengthPrefixed{}} {
+	for _, f := range []Framer{Newline{}, LengthPrefixed{}, ContentLength{}, VarintPrefixed{}, RawJSON{}} {
 		var wire []byte
-		for _, m := range []string{"one", "two"} {
+		for _, m := range []string{"[11]", "[22]"} {
 			var err error
 			if wire, err = f.AppendFrame(wire, []byte(m)); err != nil {
 				t.Fatal(err)

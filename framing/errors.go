@@ -6,10 +6,13 @@ import (
 )
 
 // Cost hints of the errors of this package, as aiorpcX charges them.
+// A [*FormatError] costs what a bad magic does, which is also what a
+// session charges on top of the base cost for a JSON-RPC parse error.
 const (
 	costBadMagic    = 1000
 	costTooLarge    = 500
 	costBadChecksum = 100
+	costFormat      = 1000
 )
 
 // TooLargeError reports a message over a size limit: one a peer sent
@@ -97,8 +100,89 @@ func (e *BadChecksumError) Fatal() bool { return false }
 // CostHint returns 100, the cost aiorpcX charges for a bad checksum.
 func (e *BadChecksumError) CostHint() float64 { return costBadChecksum }
 
+// FormatError reports bytes from the peer that break the rules of a
+// wire format: a malformed header of [ContentLength] or one over its
+// limit, a varint of [VarintPrefixed] that is not in its shortest form
+// or does not fit in 64 bits, or, for [RawJSON], a value nested deeper
+// than its limit, a top-level value that is not an object or an array,
+// or a byte that cannot start a JSON value. Find it with errors.As.
+//
+// Whether it is fatal depends on where the reader stands after it, as
+// each framer's documentation says: a [RawJSON] reader skips a value it
+// refuses and goes on (not fatal), every other format error is fatal
+// and returned again by every later read.
+type FormatError struct {
+	// Format names the wire format: "Content-Length", "JSON" or "varint".
+	Format string
+	// Reason says what is wrong, in a few words, quoting at most a few
+	// bytes of the peer's input.
+	Reason string
+
+	fatal bool
+}
+
+// Error returns a message naming the format and the reason, and saying
+// whether the stream can continue.
+func (e *FormatError) Error() string {
+	s := "framing: bad " + e.Format + " framing: " + e.Reason
+	if e.fatal {
+		return s + "; the stream cannot continue"
+	}
+	return s + "; message skipped"
+}
+
+// Fatal reports whether the reader that returned e cannot go on.
+func (e *FormatError) Fatal() bool { return e.fatal }
+
+// CostHint returns 1000, the cost of a bad magic in aiorpcX, which is
+// also what a session charges for a JSON-RPC parse error.
+func (e *FormatError) CostHint() float64 { return costFormat }
+
+// NewError returns an [Error] with the message msg, for the Reader of a
+// [Framer] written outside this package: a session treats it as it
+// treats the errors of the built-in framers. If fatal is false the
+// session charges the peer its base cost of an error plus cost, drops
+// the message and calls ReadMessage again, so the reader must then be
+// ready to return the next message; if fatal is true the session
+// charges the same and closes with the error. A cost that is negative
+// or NaN counts as 0.
+func NewError(msg string, fatal bool, cost float64) Error {
+	return &peerError{msg: msg, fatal: fatal, cost: sanitizeCost(cost)}
+}
+
+// WrapError is [NewError] with the message of err, which errors.Is and
+// errors.As find through the result. It returns nil if err is nil.
+func WrapError(err error, fatal bool, cost float64) Error {
+	if err == nil {
+		return nil
+	}
+	return &peerError{msg: err.Error(), err: err, fatal: fatal, cost: sanitizeCost(cost)}
+}
+
+func sanitizeCost(cost float64) float64 {
+	if !(cost >= 0) { // negative or NaN
+		return 0
+	}
+	return cost
+}
+
+// peerError is the Error made by NewError and WrapError.
+type peerError struct {
+	msg   string
+	err   error
+	fatal bool
+	cost  float64
+}
+
+func (e *peerError) Error() string     { return e.msg }
+func (e *peerError) Unwrap() error     { return e.err }
+func (e *peerError) Fatal() bool       { return e.fatal }
+func (e *peerError) CostHint() float64 { return e.cost }
+
 var (
 	_ Error = (*TooLargeError)(nil)
 	_ Error = (*BadMagicError)(nil)
 	_ Error = (*BadChecksumError)(nil)
+	_ Error = (*FormatError)(nil)
+	_ Error = (*peerError)(nil)
 )

@@ -45,9 +45,11 @@ type Stream interface {
 }
 
 // Framer describes one wire format that cuts a byte stream into
-// messages: [Newline] and [LengthPrefixed] implement it. Framers are
-// configuration values, safe for concurrent use; the readers they make
-// are not.
+// messages: [Newline], [ContentLength], [RawJSON], [LengthPrefixed] and
+// [VarintPrefixed] implement it, and so can a type of a program's own
+// (see the package documentation for what its reader's errors must
+// be). Framers are configuration values, safe for concurrent use; the
+// readers they make are not.
 type Framer interface {
 	// AppendFrame appends msg, framed, to dst and returns the extended
 	// buffer. It returns an error, and dst unchanged, if msg cannot be
@@ -59,6 +61,10 @@ type Framer interface {
 
 // Error is implemented by every error a Reader returns because of what
 // the peer sent (as opposed to I/O errors from the underlying reader).
+// It is a contract, not only a type of this package: the Reader of a
+// Framer written elsewhere returns an Error (made by [NewError] or
+// [WrapError], or of its own type) to have a session treat it as it
+// treats the errors of the built-in framers.
 type Error interface {
 	error
 	// Fatal reports whether the stream cannot be read any further: a
@@ -67,6 +73,6 @@ type Error interface {
 	// CostHint is the resource cost the session layer charges the peer
 	// for this error, on top of the base cost of any error (aiorpcX
 	// charges 1000 for bad magic, 500 for an oversized payload and 100
-	// for a bad checksum).
+	// for a bad checksum). A session counts a negative or NaN hint as 0.
 	CostHint() float64
 }

@@ -45,6 +45,7 @@ func kind(err error) string {
 	var tl *TooLargeError
 	var bm *BadMagicError
 	var bc *BadChecksumError
+	var fe *FormatError
 	switch {
 	case err == nil:
 		return ""
@@ -61,6 +62,11 @@ func kind(err error) string {
 		return "BadMagic"
 	case errors.As(err, &bc):
 		return "BadChecksum"
+	case errors.As(err, &fe):
+		if fe.Fatal() {
+			return "Format(fatal)"
+		}
+		return "Format"
 	}
 	return err.Error()
 }

@@ -2,14 +2,27 @@ package framing
 
 import "math"
 
-// Limits. A size field of a framer ([Newline.Max], [LengthPrefixed.Max],
-// [Bitcoin.MaxPayload], [Bitcoin.MaxBlockPayload]) that is zero means the
-// default below, so that the zero value of every framer is ready to use on
-// a public server; a negative value, such as [NoLimit], means no limit.
+// Limits. A limit field of a framer ([Newline.Max], [ContentLength.Max],
+// [ContentLength.MaxHeader], [RawJSON.Max], [RawJSON.MaxDepth],
+// [LengthPrefixed.Max], [VarintPrefixed.Max], [Bitcoin.MaxPayload],
+// [Bitcoin.MaxBlockPayload]) that is zero means the default below, so that
+// the zero value of every framer is ready to use on a public server; a
+// negative value, such as [NoLimit], means no limit.
 const (
-	// DefaultMax is the default maximum message size of [Newline] and
-	// [LengthPrefixed], in bytes (as aiorpcX's NewlineFramer).
+	// DefaultMax is the default maximum message size of [Newline],
+	// [ContentLength], [RawJSON], [LengthPrefixed] and [VarintPrefixed],
+	// in bytes (as aiorpcX's NewlineFramer).
 	DefaultMax = 1_000_000
+
+	// DefaultMaxHeader is the default limit of a [ContentLength] header
+	// block, in bytes, its blank line included: some fifty times what a
+	// language server sends.
+	DefaultMaxHeader = 4096
+
+	// DefaultMaxDepth is the default nesting limit of [RawJSON]: the
+	// deepest nesting of objects and arrays accepted (an empty array is
+	// one level), the same as the protocol package's.
+	DefaultMaxDepth = 256
 
 	// DefaultMaxPayload is the default maximum payload size of a
 	// [Bitcoin] message other than "block", in bytes.

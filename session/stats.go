@@ -126,8 +126,13 @@ func (s *Session) sent(messages, bytes int) {
 }
 
 // countError counts one error against the peer, costing the base cost
-// of an error plus hint.
+// of an error plus hint. A hint that is negative or NaN (from a
+// framing.Error of a user's framer) counts as 0: it must neither lower
+// the cost nor make it NaN.
 func (s *Session) countError(hint float64) {
+	if !(hint >= 0) {
+		hint = 0
+	}
 	s.stats.errors.Add(1)
 	s.cost.bump(s.cfg.cost.ErrorBase + hint)
 }
