@@ -11,8 +11,8 @@ all: test
 
 # The modules of contrib/ (each a directory with its own go.mod, such as
 # contrib/nats), and the examples that are modules of their own because
-# they import one (examples/electrum-server): the SDK's ./... does not
-# reach them.
+# they import one (examples/electrum-server, examples/interop-server):
+# the SDK's ./... does not reach them.
 CONTRIB_MODULES := $(patsubst %/go.mod,%,$(wildcard contrib/*/go.mod examples/*/go.mod))
 
 ## test: formatting check, go vet, and the whole test suite under the race

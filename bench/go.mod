@@ -16,6 +16,7 @@ require (
 	github.com/pires/go-proxyproto v0.15.0 // indirect
 	go.uber.org/multierr v1.10.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
 )
 
 replace github.com/gorpcx/gorpcx => ../

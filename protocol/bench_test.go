@@ -94,3 +94,30 @@ func BenchmarkDecodeBatch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeError decodes error responses: a standard 2.0 error
+// object, and ovsdb-server's 1.0 error object without "result", read
+// whole.
+func BenchmarkDecodeError(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		d    Dialect
+		msg  string
+	}{
+		{"v2", V2, `{"jsonrpc":"2.0","error":{"code":-32601,"message":"unknown method \"blockchain.foo\""},"id":42}`},
+		{"ovsdb", V1, `{"id":42,"error":{"error":"unknown database","details":"get_schema request specifies unknown database Foo","syntax":"[\"Foo\"]"}}`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			msg := []byte(bc.msg)
+			c := New(bc.d, nil)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(msg)))
+			for b.Loop() {
+				m, err := c.Decode(msg)
+				if err != nil || m.Items[0].Response.Error == nil {
+					b.Fatal(m, err)
+				}
+			}
+		})
+	}
+}

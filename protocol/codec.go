@@ -77,9 +77,10 @@ type Codec interface {
 	// Decode parses one message. The items alias msg, which must not be
 	// changed while they are in use. It returns a *ProtocolError for a
 	// message that cannot be read as a whole (a parse error, a value
-	// that is neither an object nor an array, an empty, oversized or
-	// mixed batch, a batch in a dialect without batches); invalid
-	// items inside a valid message come back as KindInvalid items.
+	// that is neither an object nor an array, an empty or oversized
+	// batch, a batch in a dialect without batches); invalid items
+	// inside a valid message come back as KindInvalid items (the
+	// responses in a batch of requests among them).
 	Decode(msg []byte) (Message, error)
 	// DecodeInto is Decode with the items stored in the array of items
 	// (from index 0, whatever its length) when it has room for them,

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sourcegraph/jsonrpc2"
 
@@ -200,10 +201,26 @@ func (d *decoder) batch(i int) (Message, *ProtocolError) {
 		return Message{}, d.parseError(end, err)
 	}
 	if requests && responses {
-		return Message{}, newProtocolError(CodeInvalidRequest, "batch mixes requests and responses", nil, false)
+		d.refuseResponses()
 	}
 	d.fill()
 	return Message{Batch: true, Items: d.items}, nil
+}
+
+// refuseResponses makes each response-shaped item of a batch that also
+// holds requests (or notifications) an invalid request, answered with
+// a null ID: the requests are served, and the peer learns that the
+// responses were not taken. A reply with the response's ID could fail
+// the peer's own pending call with that ID, so none is used, and the
+// response reaches no call of ours (it came in the wrong place).
+//
+//go:noinline
+func (d *decoder) refuseResponses() {
+	for k := range d.items {
+		if it := &d.items[k]; it.Kind == KindResponse || it.Kind == KindInvalid && it.Err.Response {
+			d.invalid(k, nil, CodeInvalidRequest, "response in a batch of requests")
+		}
+	}
 }
 
 // invalid makes item k an invalid request: an error reply is owed.
@@ -234,7 +251,7 @@ func (d *decoder) item(f *fields, k int) {
 	case f.has(mResult) || f.has(mError):
 		d.response(f, k)
 	default:
-		d.invalid(k, f.id(), CodeInvalidRequest, `message has no "method", "result" or "error"`)
+		d.invalid(k, f.id(d.dialect), CodeInvalidRequest, `message has no "method", "result" or "error"`)
 	}
 }
 
@@ -245,7 +262,7 @@ func (d *decoder) request(f *fields, k int) {
 	case f.dup == mID:
 		d.invalid(k, nil, CodeInvalidRequest, `duplicate "id"`)
 		return
-	case f.has(mID) && !isIDToken(rawID):
+	case f.has(mID) && !isID(rawID, d.dialect):
 		d.invalid(k, nil, CodeInvalidRequest, `invalid "id": `+excerpt(rawID))
 		return
 	case f.dup >= 0:
@@ -357,14 +374,15 @@ func (d *decoder) response(f *fields, k int) {
 	case !f.has(mID):
 		d.malformed(k, nil, `response has no "id"`)
 		return
-	case !isIDToken(rawID):
+	case !isID(rawID, d.dialect):
 		d.malformed(k, nil, `invalid "id": `+excerpt(rawID))
 		return
 	case f.dup >= 0:
 		d.malformed(k, rawID, `duplicate "`+rpcNames[f.dup]+`"`)
 		return
 	}
-	var e []byte // the error value, if the response is an error
+	var e []byte             // the error value, if the response is an error
+	result := f.val[mResult] // the result, if it is not
 	switch d.dialect {
 	case V2:
 		switch {
@@ -374,18 +392,25 @@ func (d *decoder) response(f *fields, k int) {
 		case f.has(mResult) && f.has(mError):
 			d.malformed(k, rawID, `response has both "result" and "error"`)
 			return
+		case f.isNull(mError):
+			d.malformed(k, rawID, `"error" is null`)
+			return
 		}
 		e = f.val[mError]
 	case V1:
+		// Lenient (the default): a missing member is null.
+		hasResult, hasError := f.has(mResult), f.has(mError)
 		switch {
-		case !f.has(mResult) || !f.has(mError):
+		case d.strict && (!hasResult || !hasError):
 			d.malformed(k, rawID, `response must have both "result" and "error"`)
 			return
-		case !f.isNull(mError) && !f.isNull(mResult):
+		case hasResult && !f.isNull(mResult) && hasError && !f.isNull(mError):
 			d.malformed(k, rawID, `response has a non-null "result" and "error"`)
 			return
-		case !f.isNull(mError):
+		case hasError && !f.isNull(mError):
 			e = f.val[mError]
+		case !hasResult:
+			result = f.val[mError] // "error": null alone: a null result
 		}
 	default: // Loose
 		switch {
@@ -402,14 +427,14 @@ func (d *decoder) response(f *fields, k int) {
 	}
 	it := &d.items[k]
 	if e != nil {
-		je, ok := d.errorValue(e, d.dialect == V2, k)
+		je, ok := d.errorValue(e, d.dialect == V2 && d.strict, k)
 		if !ok {
 			d.malformed(k, rawID, "ill-formed error object: "+excerpt(e))
 			return
 		}
 		it.Response.Error = je
 	} else {
-		it.RawResult = f.val[mResult]
+		it.RawResult = result
 	}
 	it.Kind = KindResponse
 	it.RawID = rawID
@@ -423,14 +448,19 @@ type responseError struct {
 	data json.RawMessage
 }
 
-// errorValue decodes the error value v of response k. strict (2.0)
-// wants an object with an integer code and a string message. Otherwise
-// (1.0 and Loose, as aiorpcX's _best_effort_error) each part is read
-// if it can be: a string is the message, an integer the code, and any
-// other value is kept as data; the code is -100 where none is given.
-// Duplicate members in an error object make it ill-formed.
+// errorValue decodes the error value v of response k, keeping all of
+// it. An object with an integer "code", a string "message" and no
+// other member but "data" is a standard error object: its data is the
+// "data" member. Any other value is read as well as it can be (as
+// aiorpcX's _best_effort_error, and more): an integer "code" (or an
+// integer error) is the code, else the code is -100; the message is the
+// string error, or the object's "message", "error" or "details" string,
+// else the value's JSON text (cut short); the data is the whole value,
+// exactly as sent. strict (2.0 with Options.Strict) wants an object
+// with an integer code and a string message. Duplicate members "code",
+// "message" or "data" make an error object ill-formed.
 func (d *decoder) errorValue(v []byte, strict bool, k int) (*jsonrpc2.Error, bool) {
-	e := &responseError{je: jsonrpc2.Error{Code: CodeUnavailable, Message: "no error message provided"}}
+	e := &responseError{je: jsonrpc2.Error{Code: CodeUnavailable}, data: v}
 	switch c := v[0]; {
 	case c == '{':
 		var f fields
@@ -445,10 +475,15 @@ func (d *decoder) errorValue(v []byte, strict bool, k int) (*jsonrpc2.Error, boo
 		if codeOK {
 			e.je.Code = code
 		}
-		if msgOK {
+		switch {
+		case !msgOK:
+			d.messageOf(v, k, &e.je)
+		case codeOK && !f.other():
+			e.data = f.val[mData] // a standard error object
+			fallthrough
+		default:
 			d.addRef(msg[1:len(msg)-1], f.esc[mMessage], refErrorMessage, k)
 		}
-		e.data = f.val[mData]
 	case strict:
 		return nil, false
 	case c == '"':
@@ -457,14 +492,48 @@ func (d *decoder) errorValue(v []byte, strict bool, k int) (*jsonrpc2.Error, boo
 	default:
 		if code, ok := parseInt(v); ok {
 			e.je.Code = code
-		} else {
-			e.data = v
 		}
+		e.je.Message = jsonText(v)
 	}
 	if e.data != nil {
 		e.je.Data = &e.data
 	}
 	return &e.je, true
+}
+
+// messageOf sets the message of the error object v (of item k), which
+// has no string "message": its "error" string, else its "details"
+// string, else its JSON text.
+//
+//go:noinline
+func (d *decoder) messageOf(v []byte, k int, je *jsonrpc2.Error) {
+	var f fields
+	sub := newScanner(v, math.MaxInt)
+	sub.object(0, 0, msgNames, &f)
+	for m := range msgNames {
+		if s := f.val[m]; len(s) > 0 && s[0] == '"' {
+			d.addRef(s[1:len(s)-1], f.esc[m], refErrorMessage, k)
+			return
+		}
+	}
+	je.Message = jsonText(v)
+}
+
+// jsonText returns the valid JSON v as an error message: compact, and
+// cut to about 100 bytes.
+func jsonText(v []byte) string {
+	const most = 4 * maxQuoted // raw bytes enough for maxQuoted compact ones, but for much space
+	if len(v) <= most {
+		return cut(string(appendCompact(nil, v)))
+	}
+	c := appendCompact(nil, v[:most])
+	if len(c) > maxQuoted {
+		return cut(string(c))
+	}
+	for !utf8.Valid(c) { // v[:most] may end inside a character
+		c = c[:len(c)-1]
+	}
+	return string(c) + "..."
 }
 
 // parseInt returns the value of a JSON number that is an integer
@@ -559,10 +628,15 @@ func (d *decoder) assign(all string, refs []strRef) {
 			it.Request.Method = s
 		case refRequestID:
 			it.Request.ID.Str = s
-		case refResponseID:
-			it.Response.ID.Str = s
-		case refErrorMessage:
-			it.Response.Error.Message = s
+		case refResponseID, refErrorMessage:
+			if it.Kind != KindResponse {
+				continue // refused: a response in a batch of requests
+			}
+			if r.what == refResponseID {
+				it.Response.ID.Str = s
+			} else {
+				it.Response.Error.Message = s
+			}
 		}
 	}
 }

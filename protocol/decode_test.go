@@ -264,7 +264,9 @@ var commonTests = []decodeTest{
 	{name: "error with null data", in: `{"jsonrpc":"2.0","error":{"code":5,"message":"m","data":null},"id":1}`,
 		want: []view{errResp(rpcErr(5, "m", `null`), `1`, num(1))}},
 	{name: "error with escaped message and extra members", in: `{"jsonrpc":"2.0","error":{"code":-1,"x":[],"message":"a\nb\u00e9"},"id":1}`,
-		want: []view{errResp(rpcErr(-1, "a\nb\u00e9", ""), `1`, num(1))}},
+		want: []view{errResp(rpcErr(-1, "a\nb\u00e9", `{"code":-1,"x":[],"message":"a\nb\u00e9"}`), `1`, num(1))}},
+	{name: "error with data and extra members", in: `{"jsonrpc":"2.0","error":{"code":5,"message":"m","data":[1],"stack":"at x"},"id":1}`,
+		want: []view{errResp(rpcErr(5, "m", `{"code":5,"message":"m","data":[1],"stack":"at x"}`), `1`, num(1))}},
 	{name: "error code at int64 bounds", in: `{"jsonrpc":"2.0","error":{"code":-9223372036854775808,"message":""},"id":1}`,
 		want: []view{errResp(rpcErr(-9223372036854775808, "", ""), `1`, num(1))}},
 	{name: "response without ID", in: `{"jsonrpc":"2.0","result":1}`, want: []view{malformed(``)}},
@@ -286,15 +288,40 @@ func TestDecodeV2(t *testing.T) {
 		{name: "response without jsonrpc", in: `{"result":1,"id":1}`, want: []view{malformed(`1`)}},
 		{name: "result and error", in: `{"jsonrpc":"2.0","result":1,"error":null,"id":1}`, want: []view{malformed(`1`)}},
 		{name: "error null", in: `{"jsonrpc":"2.0","error":null,"id":1}`, want: []view{malformed(`1`)}},
-		{name: "error a string", in: `{"jsonrpc":"2.0","error":"boom","id":1}`, want: []view{malformed(`1`)}},
-		{name: "error without message", in: `{"jsonrpc":"2.0","error":{"code":1},"id":1}`, want: []view{malformed(`1`)}},
-		{name: "error without code", in: `{"jsonrpc":"2.0","error":{"message":"m"},"id":1}`, want: []view{malformed(`1`)}},
-		{name: "error code beyond int64", in: `{"jsonrpc":"2.0","error":{"code":9223372036854775808,"message":""},"id":1}`,
-			want: []view{malformed(`1`)}},
-		{name: "error code a string", in: `{"jsonrpc":"2.0","error":{"code":"1","message":"m"},"id":1}`, want: []view{malformed(`1`)}},
-		{name: "error code a fraction", in: `{"jsonrpc":"2.0","error":{"code":1.5,"message":"m"},"id":1}`, want: []view{malformed(`1`)}},
-		{name: "error code with exponent", in: `{"jsonrpc":"2.0","error":{"code":1e3,"message":"m"},"id":1}`, want: []view{malformed(`1`)}},
-		{name: "error message a number", in: `{"jsonrpc":"2.0","error":{"code":1,"message":5},"id":1}`, want: []view{malformed(`1`)}},
+	})
+	// Error values that are not standard error objects: read whole by
+	// default, malformed with Options.Strict.
+	var lenient, strict []decodeTest
+	for _, tt := range []struct {
+		name, in string
+		want     *jsonrpc2.Error
+	}{
+		{"error a string", `"boom"`, rpcErr(CodeUnavailable, "boom", `"boom"`)},
+		{"error a number", `7`, rpcErr(7, "7", `7`)},
+		{"error an array", `[1, "x"]`, rpcErr(CodeUnavailable, `[1,"x"]`, `[1, "x"]`)},
+		{"error without message", `{"code":1}`, rpcErr(1, `{"code":1}`, `{"code":1}`)},
+		{"error without code", `{"message":"m"}`, rpcErr(CodeUnavailable, "m", `{"message":"m"}`)},
+		{"error code beyond int64", `{"code":9223372036854775808,"message":""}`,
+			rpcErr(CodeUnavailable, "", `{"code":9223372036854775808,"message":""}`)},
+		{"error code a string", `{"code":"1","message":"m"}`, rpcErr(CodeUnavailable, "m", `{"code":"1","message":"m"}`)},
+		{"error code a fraction", `{"code":1.5,"message":"m"}`, rpcErr(CodeUnavailable, "m", `{"code":1.5,"message":"m"}`)},
+		{"error code with exponent", `{"code":1e3,"message":"m"}`, rpcErr(CodeUnavailable, "m", `{"code":1e3,"message":"m"}`)},
+		{"error message a number", `{"code":1,"message":5}`, rpcErr(1, `{"code":1,"message":5}`, `{"code":1,"message":5}`)},
+		{"ovsdb error object", `{"error":"unknown database","details":"d","syntax":"[\"Foo\"]"}`,
+			rpcErr(CodeUnavailable, "unknown database", `{"error":"unknown database","details":"d","syntax":"[\"Foo\"]"}`)},
+	} {
+		in := `{"jsonrpc":"2.0","error":` + tt.in + `,"id":1}`
+		lenient = append(lenient, decodeTest{name: tt.name, in: in, want: []view{errResp(tt.want, `1`, num(1))}})
+		strict = append(strict, decodeTest{name: "strict " + tt.name, in: in, want: []view{malformed(`1`)}})
+	}
+	runDecode(t, V2, nil, lenient)
+	runDecode(t, V2, &Options{Strict: true}, strict)
+	// Strict refuses no standard error object, extra members or not.
+	runDecode(t, V2, &Options{Strict: true}, []decodeTest{
+		{name: "strict, extra members", in: `{"jsonrpc":"2.0","error":{"code":-1,"x":[],"message":"m"},"id":1}`,
+			want: []view{errResp(rpcErr(-1, "m", `{"code":-1,"x":[],"message":"m"}`), `1`, num(1))}},
+		{name: "strict, data", in: `{"jsonrpc":"2.0","error":{"code":-1,"message":"m","data":{}},"id":1}`,
+			want: []view{errResp(rpcErr(-1, "m", `{}`), `1`, num(1))}},
 	})
 }
 
@@ -312,16 +339,19 @@ func TestDecodeLoose(t *testing.T) {
 		{name: "result without jsonrpc", in: `{"result":1,"id":1}`, want: []view{result(`1`, `1`, num(1))}},
 		{name: "null result and null error", in: `{"result":null,"error":null,"id":1}`, want: []view{result(`null`, `1`, num(1))}},
 		{name: "string error", in: `{"result":null,"error":"boom","id":1}`,
-			want: []view{errResp(rpcErr(CodeUnavailable, "boom", ""), `1`, num(1))}},
+			want: []view{errResp(rpcErr(CodeUnavailable, "boom", `"boom"`), `1`, num(1))}},
 		{name: "error only", in: `{"error":{"code":3,"message":"m"},"id":1}`,
 			want: []view{errResp(rpcErr(3, "m", ""), `1`, num(1))}},
 		{name: "error and result", in: `{"result":1,"error":"boom","id":1}`, want: []view{malformed(`1`)}},
 		{name: "null error only", in: `{"error":null,"id":1}`, want: []view{malformed(`1`)}},
 		{name: "response without ID", in: `{"result":1}`, want: []view{malformed(``)}},
 		{name: "error code beyond int64", in: `{"error":{"code":9223372036854775808,"message":"m"},"id":1}`,
-			want: []view{errResp(rpcErr(CodeUnavailable, "m", ""), `1`, num(1))}},
+			want: []view{errResp(rpcErr(CodeUnavailable, "m", `{"code":9223372036854775808,"message":"m"}`), `1`, num(1))}},
 		{name: "error code a fraction", in: `{"error":{"code":1.5,"message":"m"},"id":1}`,
-			want: []view{errResp(rpcErr(CodeUnavailable, "m", ""), `1`, num(1))}},
+			want: []view{errResp(rpcErr(CodeUnavailable, "m", `{"code":1.5,"message":"m"}`), `1`, num(1))}},
+		{name: "array ID", in: `{"jsonrpc":"1.0","method":"a","params":[],"id":[1]}`, want: []view{invalid(CodeInvalidRequest, ``)}},
+		{name: "ovsdb error", in: `{"id":0,"error":"unknown method"}`,
+			want: []view{errResp(rpcErr(CodeUnavailable, "unknown method", `"unknown method"`), `0`, num(0))}},
 		{name: "error object with duplicate message", in: `{"error":{"message":"a","message":"b"},"id":1}`, want: []view{malformed(`1`)}},
 	})
 }
@@ -334,7 +364,14 @@ func TestDecodeV1(t *testing.T) {
 		{name: "notification", in: `{"method":"tick","params":[1],"id":null}`, want: []view{notif("tick", `[1]`)}},
 		{name: "jsonrpc member ignored", in: `{"jsonrpc":"2.0","method":"tick","params":[],"id":null}`, want: []view{notif("tick", `[]`)}},
 		{name: "no ID", in: `{"method":"tick","params":[]}`, want: []view{invalid(CodeInvalidRequest, ``)}},
-		{name: "object ID", in: `{"method":"tick","params":[],"id":{}}`, want: []view{invalid(CodeInvalidRequest, ``)}},
+		{name: "object ID", in: `{"method":"tick","params":[],"id":{"a": [1, true]}}`,
+			want: []view{req("tick", `[]`, `{"a": [1, true]}`, noID())}},
+		{name: "array ID", in: `{"method":"tick","params":[],"id":[]}`, want: []view{req("tick", `[]`, `[]`, noID())}},
+		{name: "true ID", in: `{"method":"tick","params":[],"id":true}`, want: []view{req("tick", `[]`, `true`, noID())}},
+		{name: "false ID", in: `{"method":"tick","params":[],"id":false}`, want: []view{req("tick", `[]`, `false`, noID())}},
+		{name: "invalid request with an object ID", in: `{"method":1,"params":[],"id":{"x":1}}`, want: []view{invalid(CodeInvalidRequest, `{"x":1}`)}},
+		{name: "neither, with a boolean ID", in: `{"id":true}`, want: []view{invalid(CodeInvalidRequest, `true`)}},
+		{name: "duplicate array ID", in: `{"method":"a","params":[],"id":[1],"id":[1]}`, want: []view{invalid(CodeInvalidRequest, ``)}},
 		{name: "named params", in: `{"method":"a","params":{"x":1},"id":1}`, want: []view{invalid(CodeInvalidParams, `1`)}},
 		{name: "no params", in: `{"method":"a","id":1}`, want: []view{invalid(CodeInvalidParams, `1`)}},
 		{name: "null params", in: `{"method":"a","params":null,"id":1}`, want: []view{invalid(CodeInvalidParams, `1`)}},
@@ -344,31 +381,70 @@ func TestDecodeV1(t *testing.T) {
 		{name: "result", in: `{"result":1,"error":null,"id":1}`, want: []view{result(`1`, `1`, num(1))}},
 		{name: "null result", in: `{"result":null,"error":null,"id":1}`, want: []view{result(`null`, `1`, num(1))}},
 		{name: "string error", in: `{"result":null,"error":"boom","id":1}`,
-			want: []view{errResp(rpcErr(CodeUnavailable, "boom", ""), `1`, num(1))}},
+			want: []view{errResp(rpcErr(CodeUnavailable, "boom", `"boom"`), `1`, num(1))}},
 		{name: "escaped string error", in: `{"result":null,"error":"a\"b","id":1}`,
-			want: []view{errResp(rpcErr(CodeUnavailable, `a"b`, ""), `1`, num(1))}},
+			want: []view{errResp(rpcErr(CodeUnavailable, `a"b`, `"a\"b"`), `1`, num(1))}},
 		{name: "number error", in: `{"result":null,"error":42,"id":1}`,
-			want: []view{errResp(rpcErr(42, "no error message provided", ""), `1`, num(1))}},
+			want: []view{errResp(rpcErr(42, "42", `42`), `1`, num(1))}},
 		{name: "fractional error", in: `{"result":null,"error":4.5,"id":1}`,
-			want: []view{errResp(rpcErr(CodeUnavailable, "no error message provided", `4.5`), `1`, num(1))}},
+			want: []view{errResp(rpcErr(CodeUnavailable, "4.5", `4.5`), `1`, num(1))}},
 		{name: "array error", in: `{"result":null,"error":[1,"x"],"id":1}`,
-			want: []view{errResp(rpcErr(CodeUnavailable, "no error message provided", `[1,"x"]`), `1`, num(1))}},
+			want: []view{errResp(rpcErr(CodeUnavailable, `[1,"x"]`, `[1,"x"]`), `1`, num(1))}},
 		{name: "boolean error", in: `{"result":null,"error":true,"id":1}`,
-			want: []view{errResp(rpcErr(CodeUnavailable, "no error message provided", `true`), `1`, num(1))}},
+			want: []view{errResp(rpcErr(CodeUnavailable, "true", `true`), `1`, num(1))}},
 		{name: "error object", in: `{"result":null,"error":{"code":7,"message":"m"},"id":1}`,
 			want: []view{errResp(rpcErr(7, "m", ""), `1`, num(1))}},
+		{name: "error object with data", in: `{"result":null,"error":{"code":7,"message":"m","data":"d"},"id":1}`,
+			want: []view{errResp(rpcErr(7, "m", `"d"`), `1`, num(1))}},
 		{name: "error object without code", in: `{"result":null,"error":{"message":"m","data":[1]},"id":1}`,
-			want: []view{errResp(rpcErr(CodeUnavailable, "m", `[1]`), `1`, num(1))}},
+			want: []view{errResp(rpcErr(CodeUnavailable, "m", `{"message":"m","data":[1]}`), `1`, num(1))}},
 		{name: "error object with odd members", in: `{"result":null,"error":{"code":"7","message":7},"id":1}`,
-			want: []view{errResp(rpcErr(CodeUnavailable, "no error message provided", ""), `1`, num(1))}},
+			want: []view{errResp(rpcErr(CodeUnavailable, `{"code":"7","message":7}`, `{"code":"7","message":7}`), `1`, num(1))}},
+		{name: "empty error object", in: `{"result":null,"error":{},"id":1}`,
+			want: []view{errResp(rpcErr(CodeUnavailable, `{}`, `{}`), `1`, num(1))}},
+		{name: "error object with a details string", in: `{"result":null,"error":{"error":5,"details":"d\u00e9"},"id":1}`,
+			want: []view{errResp(rpcErr(CodeUnavailable, "dé", `{"error":5,"details":"d\u00e9"}`), `1`, num(1))}},
+		{name: "error object, error before details", in: `{"result":null,"error":{"details":"d","error":"e"},"id":1}`,
+			want: []view{errResp(rpcErr(CodeUnavailable, "e", `{"details":"d","error":"e"}`), `1`, num(1))}},
+		{name: "error object, message before error", in: `{"result":null,"error":{"error":"e","message":"m"},"id":1}`,
+			want: []view{errResp(rpcErr(CodeUnavailable, "m", `{"error":"e","message":"m"}`), `1`, num(1))}},
+		{name: "error object with code, no message", in: `{"result":null,"error":{"code":3, "data":[ ]},"id":1}`,
+			want: []view{errResp(rpcErr(3, `{"code":3,"data":[]}`, `{"code":3, "data":[ ]}`), `1`, num(1))}},
+		{name: "error object with duplicate code", in: `{"result":null,"error":{"code":3,"code":4},"id":1}`, want: []view{malformed(`1`)}},
 		{name: "result and error", in: `{"result":1,"error":"x","id":1}`, want: []view{malformed(`1`)}},
-		{name: "result only", in: `{"result":1,"id":1}`, want: []view{malformed(`1`)}},
-		{name: "error only", in: `{"error":null,"id":1}`, want: []view{malformed(`1`)}},
 		{name: "response without ID", in: `{"result":1,"error":null}`, want: []view{malformed(``)}},
-		{name: "response with array ID", in: `{"result":1,"error":null,"id":[]}`, want: []view{malformed(``)}},
+		{name: "response with array ID", in: `{"result":1,"error":null,"id":[]}`, want: []view{result(`1`, `[]`, noID())}},
+		{name: "response with object ID", in: `{"result":1,"error":null,"id":{"n":1}}`, want: []view{result(`1`, `{"n":1}`, noID())}},
+
+		// Responses as real 1.0 peers send them (Options.Strict off): a
+		// missing "result" or "error" is null.
+		{name: "result only", in: `{"result":1,"id":1}`, want: []view{result(`1`, `1`, num(1))}},
+		{name: "null result only", in: `{"result":null,"id":1}`, want: []view{result(`null`, `1`, num(1))}},
+		{name: "error only", in: `{"error":"e","id":1}`, want: []view{errResp(rpcErr(CodeUnavailable, "e", `"e"`), `1`, num(1))}},
+		{name: "null error only", in: `{"error":null,"id":1}`, want: []view{result(`null`, `1`, num(1))}},
+		{name: "ovsdb result", in: `{"id":0,"result":["Open_vSwitch","_Server"],"error":null}`,
+			want: []view{result(`["Open_vSwitch","_Server"]`, `0`, num(0))}},
+		{name: "ovsdb result without error", in: `{"id":0,"result":["Open_vSwitch","_Server"]}`,
+			want: []view{result(`["Open_vSwitch","_Server"]`, `0`, num(0))}},
+		{name: "ovsdb error", in: `{"id":0,"error":"unknown method"}`,
+			want: []view{errResp(rpcErr(CodeUnavailable, "unknown method", `"unknown method"`), `0`, num(0))}},
+		{name: "ovsdb error object", in: `{"id":1,"error":{"error":"unknown database","details":"get_schema request specifies unknown database Foo","syntax":"[\"Foo\"]"}}`,
+			want: []view{errResp(rpcErr(CodeUnavailable, "unknown database",
+				`{"error":"unknown database","details":"get_schema request specifies unknown database Foo","syntax":"[\"Foo\"]"}`), `1`, num(1))}},
+		{name: "2.0 response", in: `{"jsonrpc":"2.0","result":5,"id":"a"}`, want: []view{result(`5`, `"a"`, str("a"))}},
 		{name: "batch", in: `[{"method":"a","params":[],"id":1}]`, err: invalidErr},
 		{name: "empty batch", in: `[]`, err: invalidErr},
 		{name: "invalid batch", in: `[1,}`, err: parseErr},
+	})
+	// Options.Strict: responses need both members, as in aiorpcX.
+	runDecode(t, V1, &Options{Strict: true}, []decodeTest{
+		{name: "strict, result and null error", in: `{"result":1,"error":null,"id":1}`, want: []view{result(`1`, `1`, num(1))}},
+		{name: "strict, string error", in: `{"result":null,"error":"e","id":1}`,
+			want: []view{errResp(rpcErr(CodeUnavailable, "e", `"e"`), `1`, num(1))}},
+		{name: "strict, result only", in: `{"result":1,"id":1}`, want: []view{malformed(`1`)}},
+		{name: "strict, error only", in: `{"error":"e","id":1}`, want: []view{malformed(`1`)}},
+		{name: "strict, null error only", in: `{"error":null,"id":1}`, want: []view{malformed(`1`)}},
+		{name: "strict, object ID", in: `{"method":"a","params":[],"id":{}}`, want: []view{req("a", `[]`, `{}`, noID())}},
 	})
 }
 
@@ -398,8 +474,18 @@ func TestDecodeBatch(t *testing.T) {
 				result(`"r"`, `"c"`, str("c"))}},
 		{name: "empty", in: `[]`, err: invalidErr},
 		{name: "empty with whitespace", in: "[ \n ]", err: invalidErr},
-		{name: "mixed", in: `[{"jsonrpc":"2.0","method":"a","id":1},{"jsonrpc":"2.0","result":1,"id":2}]`, err: invalidErr},
-		{name: "mixed with invalid requests", in: `[{"jsonrpc":"2.0","method":5},{"jsonrpc":"2.0","result":1,"id":2}]`, err: invalidErr},
+		// A batch mixing requests and responses: the requests are
+		// served, each response refused with a null ID.
+		{name: "mixed", in: `[{"jsonrpc":"2.0","method":"a","id":1},{"jsonrpc":"2.0","result":1,"id":2}]`, batch: true,
+			want: []view{req("a", ``, `1`, num(1)), invalid(CodeInvalidRequest, ``)}},
+		{name: "mixed, response first", in: `[{"jsonrpc":"2.0","error":{"code":1,"message":"e\u00e9"},"id":"x"},{"jsonrpc":"2.0","method":"a\u00e9","id":"y"}]`,
+			batch: true, want: []view{invalid(CodeInvalidRequest, ``), req("aé", ``, `"y"`, str("y"))}},
+		{name: "mixed with a notification", in: `[{"jsonrpc":"2.0","result":1,"id":2},{"jsonrpc":"2.0","method":"n"},{"jsonrpc":"2.0","error":"e","id":3}]`,
+			batch: true, want: []view{invalid(CodeInvalidRequest, ``), notif("n", ``), invalid(CodeInvalidRequest, ``)}},
+		{name: "mixed with a malformed response", in: `[{"jsonrpc":"2.0","method":"a","id":1},{"jsonrpc":"2.0","result":1},{"jsonrpc":"2.0","result":1,"error":null,"id":5}]`,
+			batch: true, want: []view{req("a", ``, `1`, num(1)), invalid(CodeInvalidRequest, ``), invalid(CodeInvalidRequest, ``)}},
+		{name: "mixed with invalid requests", in: `[{"jsonrpc":"2.0","method":5},{"jsonrpc":"2.0","result":1,"id":2}]`, batch: true,
+			want: []view{invalid(CodeInvalidRequest, ``), invalid(CodeInvalidRequest, ``)}},
 		{name: "responses and a stranger", in: `[{"jsonrpc":"2.0","result":1,"id":2},{}]`, batch: true,
 			want: []view{result(`1`, `2`, num(2)), invalid(CodeInvalidRequest, ``)}},
 		{name: "nested batch", in: `[[{"jsonrpc":"2.0","method":"a","id":1}]]`, batch: true, want: []view{invalid(CodeInvalidRequest, ``)}},
@@ -447,35 +533,39 @@ func TestDecodeMessages(t *testing.T) {
 	long := strings.Repeat("é", 200)
 	tests := []struct {
 		d        Dialect
+		o        *Options
 		in, want string
+		k        int // the item
 	}{
-		{V2, `{"jsonrpc":"2.0","method":"a","id":["` + long + `"]}`, `invalid "id": ["` + long[:98] + `...`},
-		{V2, `{"jsonrpc":"2.0","method":"a","params":"` + long + `","id":1}`, `params must be an array or an object: "` + long[:98] + `...`},
-		{V2, `{"jsonrpc":"2.0","method":"a","id":1,"id":2}`, `duplicate "id"`},
-		{V2, `{"jsonrpc":"2.0","method":"a","params":[],"params":[],"id":2}`, `duplicate "params"`},
-		{V2, `{"method":"a","id":1}`, `"jsonrpc" is not "2.0"`},
-		{V2, `{"jsonrpc":"2.0","method":1,"id":1}`, `method must be a string`},
-		{V2, `{"jsonrpc":"2.0","method":"` + strings.Repeat("m", 300) + `","id":1}`, `method name longer than 256 bytes`},
-		{V2, `{"jsonrpc":"2.0","id":1}`, `message has no "method", "result" or "error"`},
-		{V2, `[1]`, `batch item is not a JSON object`},
-		{V2, `{"jsonrpc":"2.0","result":1}`, `response has no "id"`},
-		{V2, `{"jsonrpc":"2.0","result":1,"error":null,"id":1}`, `response has both "result" and "error"`},
-		{V2, `{"jsonrpc":"2.0","error":"` + long + `","id":1}`, `ill-formed error object: "` + long[:98] + `...`},
-		{V1, `{"method":"a","params":[]}`, `request has no "id"`},
-		{V1, `{"method":"a","id":1}`, `request has no "params"`},
-		{V1, `{"method":"a","params":{},"id":1}`, `JSON-RPC 1.0 does not allow named params`},
-		{V1, `{"method":"a","params":5,"id":1}`, `params must be an array: 5`},
-		{V1, `{"result":1,"id":1}`, `response must have both "result" and "error"`},
-		{V1, `{"result":1,"error":2,"id":1}`, `response has a non-null "result" and "error"`},
-		{Loose, `{"error":null,"id":1}`, `response has neither "result" nor "error"`},
+		{V2, nil, `{"jsonrpc":"2.0","method":"a","id":["` + long + `"]}`, `invalid "id": ["` + long[:98] + `...`, 0},
+		{V2, nil, `{"jsonrpc":"2.0","method":"a","params":"` + long + `","id":1}`, `params must be an array or an object: "` + long[:98] + `...`, 0},
+		{V2, nil, `{"jsonrpc":"2.0","method":"a","id":1,"id":2}`, `duplicate "id"`, 0},
+		{V2, nil, `{"jsonrpc":"2.0","method":"a","params":[],"params":[],"id":2}`, `duplicate "params"`, 0},
+		{V2, nil, `{"method":"a","id":1}`, `"jsonrpc" is not "2.0"`, 0},
+		{V2, nil, `{"jsonrpc":"2.0","method":1,"id":1}`, `method must be a string`, 0},
+		{V2, nil, `{"jsonrpc":"2.0","method":"` + strings.Repeat("m", 300) + `","id":1}`, `method name longer than 256 bytes`, 0},
+		{V2, nil, `{"jsonrpc":"2.0","id":1}`, `message has no "method", "result" or "error"`, 0},
+		{V2, nil, `[1]`, `batch item is not a JSON object`, 0},
+		{V2, nil, `{"jsonrpc":"2.0","result":1}`, `response has no "id"`, 0},
+		{V2, nil, `{"jsonrpc":"2.0","result":1,"error":null,"id":1}`, `response has both "result" and "error"`, 0},
+		{V2, &Options{Strict: true}, `{"jsonrpc":"2.0","error":"` + long + `","id":1}`, `ill-formed error object: "` + long[:98] + `...`, 0},
+		{V2, nil, `{"jsonrpc":"2.0","error":null,"id":1}`, `"error" is null`, 0},
+		{V1, nil, `{"method":"a","params":[]}`, `request has no "id"`, 0},
+		{V1, nil, `{"method":"a","id":1}`, `request has no "params"`, 0},
+		{V1, nil, `{"method":"a","params":{},"id":1}`, `JSON-RPC 1.0 does not allow named params`, 0},
+		{V1, nil, `{"method":"a","params":5,"id":1}`, `params must be an array: 5`, 0},
+		{V1, &Options{Strict: true}, `{"result":1,"id":1}`, `response must have both "result" and "error"`, 0},
+		{V2, nil, `[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","result":1,"id":1}]`, `response in a batch of requests`, 1},
+		{V1, nil, `{"result":1,"error":2,"id":1}`, `response has a non-null "result" and "error"`, 0},
+		{Loose, nil, `{"error":null,"id":1}`, `response has neither "result" nor "error"`, 0},
 	}
 	for _, tt := range tests {
-		m, err := New(tt.d, nil).Decode([]byte(tt.in))
+		m, err := New(tt.d, tt.o).Decode([]byte(tt.in))
 		if err != nil {
 			t.Errorf("%s %.40s: %v", tt.d, tt.in, err)
 			continue
 		}
-		if got := m.Items[0].Err.Err.Message; got != tt.want {
+		if got := m.Items[tt.k].Err.Err.Message; got != tt.want {
 			t.Errorf("%s %.40s:\n got %s\nwant %s", tt.d, tt.in, got, tt.want)
 		}
 	}
@@ -492,7 +582,6 @@ func TestDecodeMessages(t *testing.T) {
 		{V2, &Options{MaxDepth: 3}, `[[[[]]]]`, `invalid JSON: nested deeper than 3 levels`},
 		{V2, nil, `[]`, `batch is empty`},
 		{V2, &Options{MaxBatch: 1}, `[1,2]`, `batch too large: over 1 items`},
-		{V2, nil, `[{"method":"a"},{"result":1}]`, `batch mixes requests and responses`},
 		{V2, nil, `7`, `message is not a JSON object or array`},
 		{V1, nil, `[1]`, `JSON-RPC 1.0 does not allow batches`},
 	}
@@ -526,5 +615,27 @@ func TestDecodeAliasing(t *testing.T) {
 	}
 	if string(it.RawParams) != "ZZZ" || string(it.RawID) != "ZZZZZ" {
 		t.Errorf("raw values do not alias the message: %q %q", it.RawParams, it.RawID)
+	}
+}
+
+// TestJSONText checks the message made of an error value that has no
+// string to take one from: compact JSON, cut to about 100 bytes at a
+// character boundary, whatever the spacing.
+func TestJSONText(t *testing.T) {
+	spaces := strings.Repeat(" ", 390)
+	tests := []struct{ in, want string }{
+		{`4.5`, `4.5`},
+		{`{ "a" : [ 1 , true ] }`, `{"a":[1,true]}`},
+		{`"\n"`, `"\n"`},
+		{`[` + strings.Repeat(`1,`, 60) + `1]`, `[` + strings.Repeat(`1,`, 49) + `1...`},
+		{`[` + spaces + `"é` + strings.Repeat("x", 20) + `"]`, `["é` + strings.Repeat("x", 6) + `...`},
+		{`[` + spaces + `"xxxxxxxé"]`, `["xxxxxxx...`}, // cut inside the é
+		{`[` + spaces + `1]`, `[1]`},
+		{`["` + strings.Repeat("é", 100) + `"]`, `["` + strings.Repeat("é", 49) + `...`},
+	}
+	for _, tt := range tests {
+		if got := jsonText([]byte(tt.in)); got != tt.want {
+			t.Errorf("jsonText(%.30q...):\n got %q\nwant %q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -15,8 +15,10 @@ const (
 	// JSONRPCv2).
 	V2 Dialect = iota
 	// V1 is JSON-RPC 1.0: no "jsonrpc" member, positional params
-	// only, no batches, responses with both "result" and "error"
-	// (aiorpcX JSONRPCv1).
+	// only, IDs of any type, no batches, responses written with both
+	// "result" and "error" (aiorpcX JSONRPCv1). It reads a response
+	// lacking one of them with the missing member null, as real 1.0
+	// peers send them, unless Options.Strict is set.
 	V1
 	// Loose reads both 2.0 and 1.0 shapes with any "jsonrpc" value and
 	// writes 2.0 (aiorpcX JSONRPCLoose).

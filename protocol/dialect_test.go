@@ -57,10 +57,11 @@ func TestOptions(t *testing.T) {
 		o    *Options
 		want limits
 	}{
-		{nil, limits{1000, 256, 256}},
-		{&Options{}, limits{1000, 256, 256}},
-		{&Options{MaxBatch: -1, MaxMethod: -5, MaxDepth: -9}, limits{1000, 256, 256}},
-		{&Options{MaxBatch: 5, MaxMethod: 6, MaxDepth: 7}, limits{5, 6, 7}},
+		{nil, limits{1000, 256, 256, false}},
+		{&Options{}, limits{1000, 256, 256, false}},
+		{&Options{MaxBatch: -1, MaxMethod: -5, MaxDepth: -9}, limits{1000, 256, 256, false}},
+		{&Options{MaxBatch: 5, MaxMethod: 6, MaxDepth: 7}, limits{5, 6, 7, false}},
+		{&Options{Strict: true}, limits{1000, 256, 256, true}},
 	}
 	for _, tt := range tests {
 		if got := New(V2, tt.o).(*codec).limits; got != tt.want {

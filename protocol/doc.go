@@ -11,17 +11,23 @@
 // # Dialects
 //
 // [V2] follows the JSON-RPC 2.0 specification: "jsonrpc" must be
-// "2.0", params an array or an object, a missing "id" makes a
-// notification and "id": null a request. [V1] wants an "id" on every
-// request (null makes a notification), params as an array, and both
-// "result" and "error" in a response; an error that is a string, a
-// number or an object is read as well as it can be, with code -100
-// ([CodeUnavailable]) when it has none; it has no batches. [Loose]
-// reads both shapes with any "jsonrpc" and writes 2.0. [Auto] picks
-// one of the three from the first message that is not a parse error
-// and keeps it, by aiorpcX's rules. Where the specification is silent
-// the package follows aiorpcX (jsonrpc.py); docs/aiorpcx.md lists
-// where it deliberately does not.
+// "2.0", params an array or an object, an ID a number, a string or
+// null, a missing "id" makes a notification and "id": null a request.
+// [V1] wants an "id" on every request (null makes a notification),
+// of any type as JSON-RPC 1.0 allows (arrays, objects and booleans
+// too), params as an array, and no batches. It reads responses as
+// real 1.0 peers send them: a response lacking "result" or "error" is
+// read with the missing member null (Open vSwitch's ovsdb-server
+// answers {"id":0,"error":"unknown method"}); [Options].Strict wants
+// both, as the 1.0 specification and aiorpcX do. What V1 writes is
+// strict 1.0 either way: never a "jsonrpc" member, "params" and "id"
+// on every request ([] and null when there are none), both "result"
+// and "error" in every response. [Loose] reads both shapes with any
+// "jsonrpc" (2.0's IDs only) and writes 2.0. [Auto] picks one of the
+// three from the first message that is not a parse error and keeps
+// it, by aiorpcX's rules. Where the specification is silent the
+// package follows aiorpcX (jsonrpc.py); docs/aiorpcx.md lists where it
+// deliberately does not.
 //
 // A message with "method" is a request, one with "result" or "error"
 // and no "method" is a response, and anything else an invalid request.
@@ -33,14 +39,24 @@
 // are ignored, and names inside params, results and error data are left
 // to whoever decodes them.
 //
+// A batch holding both requests (or notifications) and responses is
+// served as a batch of requests: each response in it becomes an
+// invalid item owing its own -32600 reply with a null ID (a reply with
+// its ID could fail the peer's own pending call with that ID), and it
+// answers none of our calls.
+//
 // # IDs and aliasing
 //
 // Every decoded request and response keeps its ID exactly as it was on
 // the wire in Item.RawID ("-5", "1.5e3", "18446744073709551617", "\"a\"",
-// "null"), and the encoder writes a raw ID back verbatim, so a reply
-// carries the bytes the peer sent. jsonrpc2.ID is filled in too where
-// it can hold the ID (a string, or a non-negative integer within
-// uint64); otherwise it is left zero, so always use RawID to reply.
+// "null", and in 1.0 also "true" or "[1, {\"a\": 2}]"), and the encoder
+// writes a raw ID back verbatim, so a reply carries the bytes the peer
+// sent. (A 1.0 ID that holds a line break between its tokens, which
+// can only come through a framing other than newlines, is written
+// compact, so that no message ever holds a newline.) jsonrpc2.ID is
+// filled in too where it can hold the ID (a string, or a non-negative
+// integer within uint64); otherwise it is left zero, so always use
+// RawID to reply.
 //
 // Decoded items alias the message: RawID, RawParams, RawResult and an
 // error's Data point into it, and stay valid only while the message is
@@ -81,11 +97,31 @@
 // JSON-RPC error objects are *jsonrpc2.Error values, usable as Go
 // errors; [NewError] and the constructors ([ParseError],
 // [MethodNotFound], [ServerBusy]...) make them, with the codes of
-// JSON-RPC 2.0 and aiorpcX ([CodeParseError]...). A violation of the
-// protocol by the peer is a [*ProtocolError]: Decode returns one for a
-// message that cannot be read as a whole (a parse error, an empty,
-// oversized or mixed batch, a batch in 1.0), and sets one in Item.Err
-// for an invalid item. It carries the error reply to send, if one is
+// JSON-RPC 2.0 and aiorpcX ([CodeParseError]...).
+//
+// The error of a peer's response keeps everything the peer said, in
+// every dialect. A standard error object (an integer "code", a string
+// "message", and no other member but "data") gives its code, its
+// message and, in Error.Data, its "data" member. Any other error value
+// is kept whole and unchanged in Error.Data (the raw bytes, aliasing
+// the message), and read as well as it can be: the code is its integer
+// "code" (or the error itself, if an integer), else -100
+// ([CodeUnavailable]); the message is the error itself if a string,
+// else the object's "message", "error" or "details" string, in that
+// order, else the value's JSON text cut to about 100 bytes. So
+// ovsdb-server's {"error":"unknown database","details":"...",
+// "syntax":"..."} comes back with code -100, message "unknown
+// database" and the whole object in Data; an object with code,
+// message, data and a "stack" member comes back with the whole object
+// in Data. With [Options].Strict, a 2.0 error that is not an object
+// with an integer code and a string message makes the response
+// malformed instead. An error object with "code", "message" or "data"
+// given twice is always malformed.
+//
+// A violation of the protocol by the peer is a [*ProtocolError]:
+// Decode returns one for a message that cannot be read as a whole (a
+// parse error, an empty or oversized batch, a batch in 1.0), and sets
+// one in Item.Err for an invalid item. It carries the error reply to send, if one is
 // owed, and the raw ID it concerns; a malformed response owes no reply
 // but is reported against the pending request with its ID. A
 // *ProtocolError does not unwrap to the *jsonrpc2.Error it holds:

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
@@ -18,7 +19,8 @@ const (
 )
 
 // AppendRequest implements Codec. It returns a -32600 error for an ID
-// that is missing or not a JSON number or string (or null), a -32602
+// that is missing or not a JSON number or string (or null; in 1.0, not
+// one JSON value: see the package documentation), a -32602
 // error for params that are not a JSON array or object (or, in 1.0, an
 // array), and a -32603 error for params that are not valid JSON.
 func (c *codec) AppendRequest(dst, id []byte, method string, params json.RawMessage) ([]byte, error) {
@@ -61,7 +63,7 @@ func (c *codec) appendCall(dst, id []byte, method string, params json.RawMessage
 	switch {
 	case id != nil:
 		dst = append(dst, `,"id":`...)
-		if dst, err = appendID(dst, id); err != nil {
+		if dst, err = c.appendID(dst, id, v1); err != nil {
 			return orig, err
 		}
 	case v1:
@@ -72,7 +74,8 @@ func (c *codec) appendCall(dst, id []byte, method string, params json.RawMessage
 
 // AppendResult implements Codec. A nil result is written as null. It
 // returns a -32603 error if result is not valid JSON and a -32600 error
-// if id is not a JSON number, string or null.
+// if id is not a JSON number, string or null (in 1.0, not one JSON
+// value).
 func (c *codec) AppendResult(dst, id []byte, result json.RawMessage) ([]byte, error) {
 	orig := dst
 	v1 := c.output() == V1
@@ -90,19 +93,20 @@ func (c *codec) AppendResult(dst, id []byte, result json.RawMessage) ([]byte, er
 	if v1 {
 		dst = append(dst, `,"error":null`...)
 	}
-	return endResponse(dst, orig, id)
+	return c.endResponse(dst, orig, id, v1)
 }
 
 // AppendError implements Codec. The error's data, if any, is written
 // as it is (it must be valid JSON). It returns a -32603 error for a nil
 // e or invalid data, and a -32600 error if id is not a JSON number,
-// string or null.
+// string or null (in 1.0, not one JSON value).
 func (c *codec) AppendError(dst, id []byte, e *jsonrpc2.Error) ([]byte, error) {
 	if e == nil {
 		return dst, InternalError("nil error object")
 	}
 	orig := dst
-	if c.output() == V1 {
+	v1 := c.output() == V1
+	if v1 {
 		dst = append(dst, `{"result":null,"error":{"code":`...)
 	} else {
 		dst = append(dst, `{"jsonrpc":"2.0","error":{"code":`...)
@@ -118,32 +122,55 @@ func (c *codec) AppendError(dst, id []byte, e *jsonrpc2.Error) ([]byte, error) {
 		}
 	}
 	dst = append(dst, '}')
-	return endResponse(dst, orig, id)
+	return c.endResponse(dst, orig, id, v1)
 }
 
 // endResponse ends a response with its ID (empty means null); on error
-// it returns orig, the buffer the caller gave.
-func endResponse(dst, orig, id []byte) ([]byte, error) {
+// it returns orig, the buffer the caller gave. v1 allows an ID of any
+// type.
+func (c *codec) endResponse(dst, orig, id []byte, v1 bool) ([]byte, error) {
 	dst = append(dst, `,"id":`...)
 	var err error
-	if dst, err = appendID(dst, id); err != nil {
+	if dst, err = c.appendID(dst, id, v1); err != nil {
 		return orig, err
 	}
 	return append(dst, '}'), nil
 }
 
 // appendID appends the raw ID id, or null if it is empty, after
-// checking that it is exactly one JSON number, string or null.
-func appendID(dst, id []byte) ([]byte, error) {
+// checking that it is exactly one JSON number, string or null, or, if
+// anyType (1.0), one JSON value of any type nested within the depth
+// limit. Such a value is written as it is, unless it holds a line
+// break between its tokens: then it is written compact, so that a
+// message never holds a newline.
+func (c *codec) appendID(dst, id []byte, anyType bool) ([]byte, error) {
 	if len(id) == 0 {
 		return append(dst, "null"...), nil
 	}
-	s := newScanner(id, 0)
-	if !isIDToken(id) {
+	if isIDToken(id) {
+		s := newScanner(id, 0)
+		if end, err := s.Scalar(0); err != jsonscan.OK || end != len(id) {
+			return dst, InvalidRequest("invalid ID " + strconv.Quote(cut(string(id))))
+		}
+		return append(dst, id...), nil
+	}
+	if !anyType {
 		return dst, InvalidRequest("invalid ID " + strconv.Quote(cut(string(id))))
 	}
-	if end, err := s.Scalar(0); err != jsonscan.OK || end != len(id) {
+	return c.appendAnyID(dst, id)
+}
+
+// appendAnyID is appendID for a 1.0 ID that is not a number, a string
+// or null.
+//
+//go:noinline
+func (c *codec) appendAnyID(dst, id []byte) ([]byte, error) {
+	s := newScanner(id, c.maxDepth)
+	if end, err := s.Value(0, 1); err != jsonscan.OK || end != len(id) {
 		return dst, InvalidRequest("invalid ID " + strconv.Quote(cut(string(id))))
+	}
+	if s.Spaced && bytes.ContainsAny(id, "\r\n") {
+		return appendCompact(dst, id), nil
 	}
 	return append(dst, id...), nil
 }

@@ -72,7 +72,18 @@ var encodings = []encoding{
 		v2: `{"jsonrpc":"2.0","method":"a\ufffd\ufffd","params":[],"id":1}`,
 		v1: `{"method":"a\ufffd\ufffd","params":[],"id":1}`},
 	{name: "request without ID", encode: request("", "a", "[]"), code: CodeInvalidRequest},
-	{name: "request with object ID", encode: request("{}", "a", "[]"), code: CodeInvalidRequest},
+	{name: "request with object ID", encode: request("{}", "a", "[]"),
+		v1: `{"method":"a","params":[],"id":{}}`, code: CodeInvalidRequest},
+	{name: "request with spaced array ID", encode: request(`[1, {"a": true}]`, "a", "[]"),
+		v1: `{"method":"a","params":[],"id":[1, {"a": true}]}`, code: CodeInvalidRequest},
+	{name: "request with a line break in its ID", encode: request("[1,\r\n2]", "a", "[]"),
+		v1: `{"method":"a","params":[],"id":[1,2]}`, code: CodeInvalidRequest},
+	{name: "request with an invalid array ID", encode: request(`[1,]`, "a", "[]"), code: CodeInvalidRequest},
+	{name: "request with an ID of two values", encode: request(`[1] [2]`, "a", "[]"), code: CodeInvalidRequest},
+	{name: "request with a spaced ID", encode: request(` [1]`, "a", "[]"), code: CodeInvalidRequest},
+	{name: "request with an ID too deep", encode: request(strings.Repeat("[", 256)+strings.Repeat("]", 256), "a", "[]"), code: CodeInvalidRequest},
+	{name: "request with an ID of 255 levels", encode: request(strings.Repeat("[", 255)+strings.Repeat("]", 255), "a", "[]"),
+		v1: `{"method":"a","params":[],"id":` + strings.Repeat("[", 255) + strings.Repeat("]", 255) + `}`, code: CodeInvalidRequest},
 	{name: "request with params null", encode: request("1", "a", "null"), code: CodeInvalidParams},
 	{name: "request with params a string", encode: request("1", "a", `"x"`), code: CodeInvalidParams},
 	{name: "request with params invalid", encode: request("1", "a", `[1,]`), code: CodeInternalError},
@@ -123,7 +134,11 @@ var encodings = []encoding{
 		v1: `{"result":null,"error":{"code":1,"message":"m"},"id":1}`},
 	{name: "error with invalid data", encode: errorResponse("1", rpcErr(5, "m", `{`)), code: CodeInternalError},
 	{name: "nil error", encode: errorResponse("1", nil), code: CodeInternalError},
-	{name: "error with bad ID", encode: errorResponse("true", NewError(1, "m")), code: CodeInvalidRequest},
+	{name: "error with bad ID", encode: errorResponse("true", NewError(1, "m")),
+		v1: `{"result":null,"error":{"code":1,"message":"m"},"id":true}`, code: CodeInvalidRequest},
+	{name: "result with an object ID", encode: response(`{"k": "v"}`, "1"),
+		v1: `{"result":1,"error":null,"id":{"k": "v"}}`, code: CodeInvalidRequest},
+	{name: "error with a bad object ID", encode: errorResponse(`{"k"}`, NewError(1, "m")), code: CodeInvalidRequest},
 }
 
 func TestEncode(t *testing.T) {
@@ -188,6 +203,32 @@ func TestEncodeIDs(t *testing.T) {
 		}
 		if _, err := c.AppendRequest(nil, []byte(id), "m", nil); err == nil {
 			t.Errorf("request ID %q accepted", id)
+		}
+	}
+
+	// In 1.0 an ID can be of any type: written back byte for byte.
+	v1 := New(V1, nil)
+	for _, id := range []string{`true`, `false`, `{}`, `[]`, `[1]`, `{"a":[1,{"b":null}]}`, `[ 1 , "x" ]`, "[1,\t2]",
+		`{"\u00e9":"\""}`, `0`, `"s"`, `null`} {
+		out, err := v1.AppendResult(nil, []byte(id), []byte("1"))
+		if err != nil {
+			t.Errorf("1.0 ID %s: %v", id, err)
+			continue
+		}
+		if want := `{"result":1,"error":null,"id":` + id + `}`; string(out) != want {
+			t.Errorf("got %s, want %s", out, want)
+		}
+		m, err := v1.Decode(out)
+		if err != nil || string(m.Items[0].RawID) != id {
+			t.Errorf("1.0 ID %s: decoded back as %q, %v", id, m.Items[0].RawID, err)
+		}
+	}
+	for _, id := range []string{`tru`, `{`, `[1,]`, `{"a"}`, `{1:2}`, ` []`, `[] `, `[]]`, "[\"\xff\"]", `[NaN]`} {
+		if _, err := v1.AppendResult(nil, []byte(id), []byte("1")); err == nil {
+			t.Errorf("1.0 ID %q accepted", id)
+		}
+		if _, err := v1.AppendRequest(nil, []byte(id), "m", nil); err == nil {
+			t.Errorf("1.0 request ID %q accepted", id)
 		}
 	}
 }

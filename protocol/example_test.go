@@ -125,3 +125,35 @@ func ExampleNew_auto() {
 	// {"jsonrpc":"2.0","result":"hi","id":1}
 	// {"method":"tick","params":[],"id":null}
 }
+
+// A JSON-RPC 1.0 peer such as Open vSwitch's ovsdb-server answers
+// errors without a "result" member, and its error is not a JSON-RPC 2.0
+// error object. A V1 codec reads such a response as the peer meant it,
+// keeping the peer's words in the message and its whole error value in
+// Data; Options.Strict wants both members, as the 1.0 specification.
+func ExampleOptions_strict() {
+	reply := []byte(`{"id":0,"error":{"error":"unknown database","details":"get_schema request specifies unknown database Foo"}}`)
+
+	m, _ := protocol.New(protocol.V1, nil).Decode(reply)
+	e := m.Items[0].Response.Error
+	fmt.Println(e.Code, e.Message)
+	fmt.Println(string(*e.Data))
+
+	m, _ = protocol.New(protocol.V1, &protocol.Options{Strict: true}).Decode(reply)
+	fmt.Println(m.Items[0].Kind == protocol.KindInvalid, m.Items[0].Err)
+	// Output:
+	// -100 unknown database
+	// {"error":"unknown database","details":"get_schema request specifies unknown database Foo"}
+	// true protocol: response must have both "result" and "error" (code -32600, id 0)
+}
+
+// JSON-RPC 1.0 allows an ID of any type; a V1 codec answers it byte for
+// byte.
+func ExampleNew_v1IDs() {
+	codec := protocol.New(protocol.V1, nil)
+	m, _ := codec.Decode([]byte(`{"method": "echo", "params": ["hi"], "id": {"session": 7, "seq": 1}}`))
+	out, _ := codec.AppendResult(nil, m.Items[0].RawID, *m.Items[0].Request.Params)
+	fmt.Println(string(out))
+	// Output:
+	// {"result":["hi"],"error":null,"id":{"session": 7, "seq": 1}}
+}

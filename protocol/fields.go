@@ -24,16 +24,32 @@ const (
 
 var errNames = []string{mCode: "code", mMessage: "message", mData: "data"}
 
+// The members an error object without a string "message" may tell its
+// message in, in order of preference, as indexes into msgNames.
+const (
+	mErrorText = iota
+	mDetails
+)
+
+var msgNames = []string{mErrorText: "error", mDetails: "details"}
+
 // fields are the interpreted members of one object, as raw JSON. Other
 // members are checked for syntax and otherwise ignored.
 type fields struct {
 	val  [6][]byte // each member's raw value
 	esc  [6]bool   // the value is a string holding escape sequences
-	seen uint8     // bit m: member m is present
+	seen uint8     // bit m: member m is present; bit otherBit: another member
 	dup  int8      // the first member seen twice, or -1
 }
 
+// otherBit is the bit of fields.seen set when a member not among the
+// names was seen.
+const otherBit = 1 << 7
+
 func (f *fields) has(m int) bool { return f.seen&(1<<m) != 0 }
+
+// other reports whether a member not among the names was seen.
+func (f *fields) other() bool { return f.seen&otherBit != 0 }
 
 // isNull reports whether member m is present and null.
 func (f *fields) isNull(m int) bool { return f.has(m) && f.val[m][0] == 'n' }
@@ -73,21 +89,26 @@ func (f *fields) dialect() Dialect {
 	return Loose
 }
 
-// id returns the raw ID if it can be read (present once, and a number,
-// a string or null), else nil.
-func (f *fields) id() []byte {
-	if !f.has(mID) || f.dup == mID || !isIDToken(f.val[mID]) {
+// id returns the raw ID if it can be read (present once, and of a type
+// the dialect d allows: see isID), else nil.
+func (f *fields) id(d Dialect) []byte {
+	if !f.has(mID) || f.dup == mID || !isID(f.val[mID], d) {
 		return nil
 	}
 	return f.val[mID]
 }
 
-// isIDToken reports whether the valid JSON value v may be an ID: a
-// number, a string or null.
+// isIDToken reports whether the valid JSON value v may be an ID in 2.0:
+// a number, a string or null.
 func isIDToken(v []byte) bool {
 	c := v[0]
 	return c == '"' || c == '-' || jsonscan.IsDigit(c) || c == 'n'
 }
+
+// isID reports whether the valid JSON value v may be an ID in dialect
+// d: any value in 1.0 ("The request id. This can be of any type."), a
+// number, a string or null in the others.
+func isID(v []byte, d Dialect) bool { return d == V1 || isIDToken(v) }
 
 // match returns the index in names of the member name raw (a string's
 // contents, escaped if esc), or -1.
@@ -154,6 +175,7 @@ func (s *scanner) object(i, depth int, names []string, f *fields) (int, jsonscan
 		}
 		switch {
 		case m < 0:
+			f.seen |= otherBit
 		case f.has(m):
 			if f.dup < 0 {
 				f.dup = int8(m)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"runtime"
 	"strings"
 	"testing"
@@ -32,6 +33,16 @@ var fuzzSeeds = []string{
 	`{"jsonrpc":"2.0","method":"\ud83d\ude00\u0041","id":"\"q\""}`,
 	`{"jsonrpc":"2.0","method":"a","params":[[[[{"a":[{"b":null}]}]]]],"id":0}`,
 	`{"jsonrpc":"2.0","method":"a","method":"b","id":1}`,
+	`{"id":0,"error":"unknown method"}`,
+	`{"id":1,"error":{"error":"unknown database","details":"get_schema request specifies unknown database Foo","syntax":"[\"Foo\"]"}}`,
+	`{"id":0,"result":["Open_vSwitch","_Server"]}`,
+	`{"id":"echo","method":"echo","params":[]}`,
+	`{"method":"echo","params":[1],"id":[1, {"a": true}]}`,
+	`{"method":"echo","params":[],"id":true}`,
+	"{\"result\":1,\"error\":null,\"id\":{\"k\":\r\n[false]}}",
+	`{"jsonrpc":"2.0","error":{"code":5,"message":"m","data":[1],"stack":"x"},"id":1}`,
+	`{"jsonrpc":"2.0","error":{"code":1.5,"details":"d"},"id":1}`,
+	`[{"jsonrpc":"2.0","method":"sum","params":[1],"id":1},{"jsonrpc":"2.0","result":5,"id":9},{"jsonrpc":"2.0","error":{"code":1,"message":"\u00e9"},"id":"x"}]`,
 }
 
 // fuzzDecode is the body of the fuzz targets of dialect d: decoding
@@ -44,7 +55,8 @@ func fuzzDecode(f *testing.F, d Dialect) {
 	}
 	f.Add([]byte(`{}`), "\xff\x00\"", []byte(`-0.5e-7`), []byte(` { "a" : [ ] } `), false)
 	f.Fuzz(func(t *testing.T, msg []byte, method string, id, params []byte, notify bool) {
-		checkDecode(t, d, msg)
+		checkDecode(t, d, nil, msg)
+		checkDecode(t, d, &Options{Strict: true}, msg)
 		checkEncode(t, d, method, id, params, notify)
 	})
 }
@@ -54,8 +66,17 @@ func FuzzV1(f *testing.F)    { fuzzDecode(f, V1) }
 func FuzzLoose(f *testing.F) { fuzzDecode(f, Loose) }
 func FuzzAuto(f *testing.F)  { fuzzDecode(f, Auto) }
 
-func checkDecode(t *testing.T, d Dialect, msg []byte) {
-	c := New(d, nil)
+// sentID is the raw ID id as the encoder writes it back: verbatim,
+// except a 1.0 ID holding a line break, which is written compact.
+func sentID(id []byte) []byte {
+	if bytes.ContainsAny(id, "\r\n") {
+		return appendCompact(nil, id)
+	}
+	return id
+}
+
+func checkDecode(t *testing.T, d Dialect, o *Options, msg []byte) {
+	c := New(d, o)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	m, err := c.Decode(msg)
@@ -98,6 +119,9 @@ func checkDecode(t *testing.T, d Dialect, msg []byte) {
 	for k := range m.Items {
 		it := &m.Items[k]
 		checkItem(t, it)
+		if it.Kind == KindResponse && it.Response.Error != nil {
+			checkPeerError(t, msg, it.Response.Error)
+		}
 		var wantID []byte
 		switch {
 		case it.Kind == KindRequest:
@@ -120,9 +144,22 @@ func checkDecode(t *testing.T, d Dialect, msg []byte) {
 		if err != nil || len(back.Items) != 1 || back.Items[0].Kind != KindResponse {
 			t.Fatalf("reply %s decodes as %+v, %v", buf, back, err)
 		}
-		if !bytes.Equal(back.Items[0].RawID, wantID) {
+		if !bytes.Equal(back.Items[0].RawID, sentID(wantID)) {
 			t.Fatalf("reply to ID %s decodes with ID %s", wantID, back.Items[0].RawID)
 		}
+	}
+}
+
+// checkPeerError checks an error response decoded from the message
+// msg: its message is empty only if the peer sent an empty string, and
+// its data, when present, is one JSON value.
+func checkPeerError(t *testing.T, msg []byte, e *jsonrpc2.Error) {
+	t.Helper()
+	if e.Message == "" && !bytes.Contains(msg, []byte(`""`)) {
+		t.Fatalf("error %+v without a message, from %s", e, msg)
+	}
+	if e.Data != nil && !valid(*e.Data, math.MaxInt) {
+		t.Fatalf("error data %q is not JSON", *e.Data)
 	}
 }
 
@@ -178,7 +215,7 @@ func checkEncode(t *testing.T, d Dialect, method string, id, params []byte, noti
 		t.Fatalf("params %q come back as %q", params, it.RawParams)
 	case wantNotif != (it.Kind == KindNotification):
 		t.Fatalf("notification %v comes back as kind %d", wantNotif, it.Kind)
-	case !wantNotif && !bytes.Equal(it.RawID, id):
+	case !wantNotif && !bytes.Equal(it.RawID, sentID(id)):
 		t.Fatalf("ID %q comes back as %q", id, it.RawID)
 	}
 
@@ -224,6 +261,6 @@ func TestDecodeMemory(t *testing.T) {
 	for _, msg := range []string{ones + "]", ones + ",}", ones + ",1]",
 		"[" + strings.Repeat(`{"a":`, 200) + "1" + strings.Repeat("}", 200) + "]",
 		`[{"jsonrpc":"2.0","method":"` + strings.Repeat(`\u00e9`, 5000) + `","id":1}]`} {
-		checkDecode(t, V2, []byte(msg))
+		checkDecode(t, V2, nil, []byte(msg))
 	}
 }

@@ -11,9 +11,9 @@ const (
 	DefaultMaxDepth  = 256
 )
 
-// Options are the limits a codec applies to what it decodes. The zero
-// value (and a nil *Options) gives the defaults; a zero or negative
-// field takes its default.
+// Options are the limits a codec applies to what it decodes, and how
+// strictly it reads responses. The zero value (and a nil *Options)
+// gives the defaults; a zero or negative limit takes its default.
 type Options struct {
 	// MaxBatch is the most items a batch may hold (default 1,000);
 	// a bigger batch gets one -32600 "batch too large" error.
@@ -25,18 +25,33 @@ type Options struct {
 	// MaxDepth is the deepest nesting of arrays and objects accepted,
 	// counting the message's own brackets (default 256); deeper input
 	// is a parse error (-32700). Raw params, results and error data
-	// given to the encoder obey it too, counted as in a single message,
-	// so that a codec never writes what it would refuse.
+	// (and 1.0 IDs) given to the encoder obey it too, counted as in a
+	// single message, so that a codec never writes what it would
+	// refuse.
 	MaxDepth int
+	// Strict reads responses by the letter of the dialect instead of
+	// as real peers send them. By default (false) a V1 response that
+	// lacks "result" or "error" is read with the missing member null
+	// (as Open vSwitch's ovsdb-server answers errors:
+	// {"id":0,"error":"unknown method"}), and a V2 error that is not an
+	// object with an integer "code" and a string "message" is read as
+	// V1 and Loose read it (code -100, the whole value in Error.Data).
+	// With Strict, such a response is malformed: the pending call gets
+	// a *ProtocolError. Strict changes nothing else: requests are read
+	// alike, what the codec writes is strict either way, Loose is
+	// lenient by definition, and Auto applies it to the dialect it
+	// detects.
+	Strict bool
 }
 
 // limits are resolved Options.
 type limits struct {
 	maxBatch, maxMethod, maxDepth int
+	strict                        bool
 }
 
 func (o *Options) limits() limits {
-	l := limits{DefaultMaxBatch, DefaultMaxMethod, DefaultMaxDepth}
+	l := limits{maxBatch: DefaultMaxBatch, maxMethod: DefaultMaxMethod, maxDepth: DefaultMaxDepth}
 	if o == nil {
 		return l
 	}
@@ -49,6 +64,7 @@ func (o *Options) limits() limits {
 	if o.MaxDepth > 0 {
 		l.maxDepth = o.MaxDepth
 	}
+	l.strict = o.Strict
 	return l
 }
 

@@ -25,6 +25,9 @@ func TestMain(m *testing.M) {
 		runEMFILEChild()
 		return
 	}
+	if mode := os.Getenv(stdioChild); mode != "" {
+		os.Exit(runStdioChild(mode))
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -56,7 +56,8 @@ type Options struct {
 	// Side is who dialed; it sets the cost defaults.
 	Side Side
 	// Dialect is the JSON-RPC dialect (default 2.0). Protocol sets the
-	// codec's limits (batch size, method length, nesting).
+	// codec's limits (batch size, method length, nesting) and whether
+	// it reads responses strictly (protocol.Options.Strict).
 	Dialect  protocol.Dialect
 	Protocol *protocol.Options
 

@@ -115,7 +115,8 @@ func (s *Session) runAfterClose() {
 }
 
 // RawID returns the ID of the request whose handler's context is ctx,
-// exactly as the peer sent it (a JSON number, string or null), or nil
+// exactly as the peer sent it (a JSON number, string or null; in
+// JSON-RPC 1.0 any JSON value, an array or an object too), or nil
 // for a notification or a context that is not a handler's.
 func RawID(ctx context.Context) []byte {
 	in, _ := ctx.Value(requestKey{}).(*incoming)

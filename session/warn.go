@@ -114,8 +114,11 @@ func (s *Session) peerCheck(k peerLine) (*zapcore.CheckedEntry, int64) {
 	l := &s.lineLimitState()[k]
 	now := s.cfg.clock.Now().UnixNano()
 	last := l.last.Load()
-	// A clock that went back (d < 0) lets the line through.
-	if d := now - last; last != never && d >= 0 && d < int64(peerLogEvery) {
+	// Lines of one kind reach here from several goroutines, each with
+	// its own reading of the clock: one a little older than the last
+	// line's is an ordinary line (suppressed); only a clock that went
+	// back by more than peerLogEvery lets the line through.
+	if d := now - last; last != never && d > -int64(peerLogEvery) && d < int64(peerLogEvery) {
 		l.suppressed.Add(1)
 		return nil, 0
 	}

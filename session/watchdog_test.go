@@ -497,9 +497,19 @@ func TestPingInFlightEndsWithSession(t *testing.T) {
 	if err := s.Wait(); !errors.Is(err, ErrClosed) {
 		t.Errorf("ended with %v", err)
 	}
+	// Wait returns once the ping goroutine has called wg.Done; it may
+	// take a moment more to return from its frame.
 	buf := make([]byte, 1<<20)
-	if st := string(buf[:runtime.Stack(buf, true)]); strings.Contains(st, "sendPing") {
-		t.Errorf("a ping goroutine outlived the session:\n%s", st)
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		st := string(buf[:runtime.Stack(buf, true)])
+		if !strings.Contains(st, "sendPing") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a ping goroutine outlived the session:\n%s", st)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

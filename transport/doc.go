@@ -1,6 +1,7 @@
 // Package transport listens for and dials the byte-stream connections
 // that gorpcx sessions run over: TCP (IPv4 and IPv6), TLS on top of
-// either, and Unix sockets. A [Dialer] can make its connections through
+// either, and Unix sockets; it also gives the program's standard input
+// and output, and the pipes of a child process, as byte streams. A [Dialer] can make its connections through
 // another dialer with the shape of golang.org/x/net/proxy.ContextDialer,
 // which is how a SOCKS proxy plugs in without this package knowing
 // about proxies. Every connection is a [*Conn], a net.Conn that also
@@ -84,6 +85,34 @@
 // connection to its caller, who may keep it after the HTTP handler
 // returns: net/http hands an upgraded connection over entirely, and an
 // http.Server neither tracks nor closes it.
+//
+// A program can also talk over pipes rather than sockets. [Stdio]
+// gives a [*Pipe] over the program's own standard input and output, for
+// a server that its peer starts (a language server, a tool server in
+// the style of MCP); [NewPipe] joins any reader and writer the same
+// way. [Command] and [ProcessConfig.Start] start a program and give a
+// [*Process], whose Read reads the program's standard output and
+// whose Write writes to its standard input. Both are io.ReadWriteClosers
+// that framing.NewStream turns into a message stream for a session. A
+// Process guarantees:
+//
+//   - its exit is the end of the read side: Read returns what the
+//     process wrote, then io.EOF if it exited with status 0, else an
+//     [*ExitError] (status, signal, the end of its standard error, and
+//     whether this side ended it: the context, or [ErrGraceExpired]);
+//     so a session over it ends with that cause;
+//   - Close never blocks: it closes the process's standard input, sends
+//     SIGTERM if the process has not exited within the grace period
+//     (5 s by default, [ProcessConfig].Grace), and SIGKILL one more
+//     grace period later; the context given to Start kills it at once;
+//   - the process is always waited for, by a goroutine of the Process
+//     (no zombie), and once it has exited (Wait returns) no goroutine
+//     of the Process is left; a process it started that holds its
+//     output open holds the read side no longer than the grace period
+//     after its exit (Unix);
+//   - its standard error is kept in a bounded buffer, the last 64 KiB
+//     ([ProcessConfig].StderrLimit), unless the command has a Stderr of
+//     its own.
 //
 // The package imports none of gorpcx's framing, protocol or session
 // packages, and knows nothing of JSON. For byte-stream connections the

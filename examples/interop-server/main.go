@@ -4,7 +4,11 @@
 //
 // Run it with
 //
-//	go run ./examples/interop-server [flags]
+//	cd examples/interop-server && go run . [flags]
+//
+// It is a Go module of its own (examples/interop-server/go.mod, using
+// the SDK of this repository), because -metrics imports
+// contrib/prometheus, which the SDK's module must not depend on.
 //
 // The first line it prints on standard output is exactly
 // "listening on HOST:PORT", with the port it got. It serves until SIGINT
@@ -50,6 +54,18 @@
 //	-idle-timeout        a session that receives nothing this long is closed
 //	                     (600s); 0: the default; negative: off
 //
+// Flags for watching it run (off by default):
+//
+//	-metrics ADDR        serve Prometheus metrics (contrib/prometheus, every
+//	                     method a label of its own) over HTTP at
+//	                     http://ADDR/metrics; port 0 picks a free port. The
+//	                     second line on standard output is then
+//	                     "metrics on http://HOST:PORT/metrics".
+//	-admin PATH          serve the admin methods (package admin: getinfo,
+//	                     sessions, groups, disconnect, log_level) on a Unix
+//	                     socket at PATH, of mode 0600, removed at exit; talk
+//	                     to it with examples/rpccall unix:PATH getinfo
+//
 // Methods (params positional, or named where names are given):
 //
 //	echo          [value] or {"value": v}   value, unchanged
@@ -86,6 +102,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/gorpcx/gorpcx/admin"
 	"github.com/gorpcx/gorpcx/framing"
 	"github.com/gorpcx/gorpcx/protocol"
 	"github.com/gorpcx/gorpcx/server"
@@ -118,6 +135,9 @@ type config struct {
 	exempt              []netip.Prefix // nil: the SDK's default
 	firstMessageTimeout time.Duration
 	idleTimeout         time.Duration
+
+	metricsAddr string // "": no metrics
+	adminPath   string // "": no admin interface
 }
 
 // parseFlags parses the command line; errors are printed to stderr.
@@ -142,6 +162,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	exempt := fs.String("exempt", "", "comma-separated `networks` exempt from per-peer limits (default: the SDK's, 127.0.0.0/8 and ::1/128; \"none\": nobody)")
 	firstMessage := fs.Duration("first-message-timeout", 0, fmt.Sprintf("a connection that has not sent a whole message this long after accept (PROXY header and TLS handshake included) is closed (0: the SDK default, %v; negative: off)", server.DefaultFirstMessageTimeout))
 	idle := fs.Duration("idle-timeout", 0, fmt.Sprintf("a session that receives nothing this long is closed (0: the SDK default, %v; negative: off)", server.DefaultIdleTimeout))
+	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics over HTTP at http://`ADDR`/metrics, a host:port (port 0 picks a free one; default: none)")
+	adminPath := fs.String("admin", "", "serve the admin methods (getinfo, sessions, groups, disconnect, log_level) on a Unix socket at `PATH`, of mode 0600 (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -204,6 +226,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		}
 	}
 	cfg.firstMessageTimeout, cfg.idleTimeout = *firstMessage, *idle
+	cfg.metricsAddr, cfg.adminPath = *metricsAddr, *adminPath
 	switch *level {
 	case "debug", "info", "warn", "error":
 		cfg.level, _ = zapcore.ParseLevel(*level)
@@ -223,7 +246,7 @@ func loadCertificate(cfg *config) (tls.Certificate, error) {
 }
 
 // newLogger returns a human-readable logger writing to w at level.
-func newLogger(level zapcore.Level, w io.Writer) *zap.Logger {
+func newLogger(level zapcore.LevelEnabler, w io.Writer) *zap.Logger {
 	enc := zap.NewDevelopmentEncoderConfig()
 	enc.EncodeTime = zapcore.ISO8601TimeEncoder
 	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.Lock(zapcore.AddSync(w)), level)
@@ -240,7 +263,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	log := newLogger(cfg.level, stderr)
+	level := zap.NewAtomicLevelAt(cfg.level)
+	log := newLogger(level, stderr)
 	defer func() { _ = log.Sync() }()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -272,11 +296,45 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	var adm *admin.Admin
+	if cfg.adminPath != "" {
+		adm, err = admin.New(&admin.Options{Server: srv, Level: &level, Logger: log.Named("admin")})
+		if err != nil {
+			log.Error("cannot set up the admin interface", zap.Error(err))
+			return 1
+		}
+		srv.Options.Interceptors = append(srv.Options.Interceptors, adm.Interceptor())
+	}
+	var metrics *metricsServer
+	if cfg.metricsAddr != "" {
+		if metrics, err = startMetrics(cfg.metricsAddr, srv, log.Named("metrics")); err != nil {
+			log.Error("cannot serve the metrics", zap.String("address", cfg.metricsAddr), zap.Error(err))
+			return 1
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			defer cancel()
+			if err := metrics.shutdown(ctx); err != nil {
+				log.Warn("scrapes still running were aborted", zap.Error(err))
+			}
+		}()
+	}
 	if err := srv.Listen(ctx); err != nil {
 		log.Error("cannot listen", zap.String("address", cfg.addr), zap.Error(err))
 		return 1
 	}
+	var adminSrv *server.Server
+	if adm != nil {
+		if adminSrv, err = adm.Listen(ctx, cfg.adminPath); err != nil {
+			log.Error("cannot listen for the admin interface", zap.String("path", cfg.adminPath), zap.Error(err))
+			_ = srv.Close()
+			return 1
+		}
+	}
 	fmt.Fprintf(stdout, "listening on %s\n", srv.Addr())
+	if metrics != nil {
+		fmt.Fprintf(stdout, "metrics on %s\n", metrics.URL())
+	}
 
 	<-ctx.Done()
 	stop()
@@ -288,6 +346,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("requests still running were aborted", zap.Duration("after", shutdownGrace))
+	}
+	if adminSrv != nil {
+		// The admin interface stays up while the server drains, and
+		// goes last.
+		if err := adminSrv.Shutdown(sctx); err != nil {
+			log.Warn("admin requests still running were aborted", zap.Error(err))
+		}
 	}
 	log.Info("stopped")
 	return 0

@@ -1,17 +1,22 @@
 // Rpccall is a command-line JSON-RPC client for any server that speaks
-// newline-delimited JSON-RPC over TCP: an Electrum server, an aiorpcX
-// server, a gorpcx server. It shows the client side of gorpcx
-// (server.Dialer, aiorpcX's connect_rs) with TLS, a proxy, the three
-// dialects, calls and batches.
+// newline-delimited JSON-RPC over TCP or a Unix socket: an Electrum
+// server, an aiorpcX server, a gorpcx server and its admin interface
+// (package admin). It shows the client side of gorpcx (server.Dialer,
+// aiorpcX's connect_rs) with TLS, a proxy, the three dialects, calls
+// and batches.
 //
 // Run it with
 //
-//	go run ./examples/rpccall [flags] host:port method [params-json]
-//	go run ./examples/rpccall [flags] -batch FILE host:port
+//	go run ./examples/rpccall [flags] ADDRESS method [params-json]
+//	go run ./examples/rpccall [flags] -batch FILE ADDRESS
 //
-// For example, against examples/interop-server:
+// ADDRESS is host:port for TCP, or unix:PATH for the Unix socket at
+// PATH. For example, against examples/interop-server and its admin
+// socket (-admin PATH), and an Electrum server:
 //
 //	go run ./examples/rpccall 127.0.0.1:50001 add '[2, 3]'
+//	go run ./examples/rpccall unix:/run/app/admin.sock getinfo
+//	go run ./examples/rpccall unix:/run/app/admin.sock disconnect '["203.0.113.0/24"]'
 //	go run ./examples/rpccall -tls electrum.example.org:50002 server.version '["rpccall", "1.4"]'
 //
 // params-json is a JSON array (positional params) or object (named
@@ -32,6 +37,9 @@
 //	-protocol   v2, v1 or loose (v2)
 //	-timeout D  bound on connecting and on waiting for the answer (30s)
 //	-batch FILE send the requests of FILE as one batch ("-": standard input)
+//	-max-message N
+//	            largest answer read, in bytes (1000000; negative: no
+//	            limit); a longer one is dropped and the call times out
 //
 // Exit status: 0 on success; 1 if the server answered with an error (to
 // any request of a batch); 2 if the connection could not be made or was
@@ -54,6 +62,7 @@ import (
 
 	"github.com/sourcegraph/jsonrpc2"
 
+	"github.com/gorpcx/gorpcx/framing"
 	"github.com/gorpcx/gorpcx/protocol"
 	"github.com/gorpcx/gorpcx/server"
 	"github.com/gorpcx/gorpcx/session"
@@ -70,7 +79,7 @@ const (
 
 const (
 	defaultTimeout = 30 * time.Second
-	usageLine      = "usage: rpccall [flags] host:port method [params-json]\n       rpccall [flags] -batch FILE host:port"
+	usageLine      = "usage: rpccall [flags] host:port|unix:PATH method [params-json]\n       rpccall [flags] -batch FILE host:port|unix:PATH"
 )
 
 func main() {
@@ -79,6 +88,7 @@ func main() {
 
 // config is the parsed command line.
 type config struct {
+	network  string // "tcp" or "unix"
 	address  string
 	method   string
 	params   json.RawMessage
@@ -120,6 +130,7 @@ func parse(args []string, stdin io.Reader, stderr io.Writer) (*config, error) {
 	dialect := fs.String("protocol", "v2", "JSON-RPC dialect: v2, v1 or loose")
 	timeout := fs.Duration("timeout", defaultTimeout, "bound on connecting and on waiting for the answer")
 	batchFile := fs.String("batch", "", "send the requests of `FILE` as one batch (- for standard input)")
+	maxMessage := fs.Int("max-message", framing.DefaultMax, "largest answer read, in `bytes` (negative: no limit)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -149,25 +160,32 @@ func parse(args []string, stdin io.Reader, stderr io.Writer) (*config, error) {
 		}
 		cfg.dialer.Via = via
 	}
+	if *maxMessage == 0 {
+		return nil, usagef("-max-message must not be 0 (negative: no limit)")
+	}
+	cfg.dialer.Framer = framing.Newline{Max: *maxMessage}
 	cfg.dialer.Timeout = *timeout
 	cfg.dialer.Options = session.Options{Dialect: cfg.protocol, RequestTimeout: *timeout}
 
 	rest := fs.Args()
 	if *batchFile != "" {
 		if len(rest) != 1 {
-			return nil, usagef("with -batch, give only host:port")
+			return nil, usagef("with -batch, give only host:port or unix:PATH")
 		}
 		reqs, err := readBatch(*batchFile, stdin, cfg.protocol)
 		if err != nil {
 			return nil, err
 		}
-		cfg.address, cfg.batch = rest[0], reqs
-		return cfg, nil
+		cfg.batch = reqs
+		return cfg, cfg.setAddress(rest[0])
 	}
 	if len(rest) < 2 || len(rest) > 3 {
-		return nil, usagef("give host:port, a method and optionally params")
+		return nil, usagef("give host:port or unix:PATH, a method and optionally params")
 	}
-	cfg.address, cfg.method = rest[0], rest[1]
+	if err := cfg.setAddress(rest[0]); err != nil {
+		return nil, err
+	}
+	cfg.method = rest[1]
 	if len(rest) == 3 {
 		p, err := parseParams(rest[2], cfg.protocol)
 		if err != nil {
@@ -176,6 +194,24 @@ func parse(args []string, stdin io.Reader, stderr io.Writer) (*config, error) {
 		cfg.params = p
 	}
 	return cfg, nil
+}
+
+// setAddress sets the network and address to dial from arg: unix:PATH
+// for a Unix socket, else a TCP host:port.
+func (cfg *config) setAddress(arg string) error {
+	path, ok := strings.CutPrefix(arg, "unix:")
+	if !ok {
+		cfg.network, cfg.address = "tcp", arg
+		return nil
+	}
+	switch {
+	case path == "":
+		return usagef("unix: needs the socket's path, as unix:/run/app/admin.sock")
+	case cfg.dialer.Via != nil:
+		return usagef("-proxy cannot carry a Unix socket connection")
+	}
+	cfg.network, cfg.address = "unix", path
+	return nil
 }
 
 // parseParams checks that s is a JSON array or object (an array in
@@ -213,7 +249,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()
-	client, err := cfg.dialer.Dial(ctx, "tcp", cfg.address)
+	client, err := cfg.dialer.Dial(ctx, cfg.network, cfg.address)
 	if err != nil {
 		fmt.Fprintf(stderr, "rpccall: cannot connect: %v\n", err)
 		return exitConnection

@@ -57,9 +57,13 @@ func plainInteropServer(t *testing.T) string {
 		dir := filepath.Join(binDir, "norace")
 		ctx, cancel := context.WithTimeout(context.Background(), buildWait)
 		defer cancel()
-		args := []string{"build", "-o", dir + string(filepath.Separator), "github.com/gorpcx/gorpcx/examples/interop-server"}
-		if out, err := exec.CommandContext(ctx, goTool, args...).CombinedOutput(); err != nil {
-			plainErr = "go " + joinArgs(args) + ": " + err.Error() + "\n" + string(out)
+		// The interop server is a module of its own: built in its
+		// directory.
+		args := []string{"build", "-o", dir + string(filepath.Separator), "."}
+		cmd := exec.CommandContext(ctx, goTool, args...)
+		cmd.Dir = exampleDir("interop-server")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			plainErr = "go " + joinArgs(args) + " (in " + cmd.Dir + "): " + err.Error() + "\n" + string(out)
 			return
 		}
 		plainPath = filepath.Join(dir, "interop-server")

@@ -39,6 +39,13 @@ type goClient struct {
 
 func dialGoClient(t *testing.T, addr string, d protocol.Dialect, maxMessage int) *goClient {
 	t.Helper()
+	return dialGoClientWith(t, addr, session.Options{Dialect: d}, maxMessage)
+}
+
+// dialGoClientWith is dialGoClient with the session's options o (its
+// handler is the client's).
+func dialGoClientWith(t *testing.T, addr string, o session.Options, maxMessage int) *goClient {
+	t.Helper()
 	c := &goClient{notes: make(chan note, 16)}
 	methods := handler.Methods{
 		"client.mul": handler.MustFunc(func(x, y float64) float64 { return x * y }, "x", "y"),
@@ -57,8 +64,9 @@ func dialGoClient(t *testing.T, addr string, d protocol.Dialect, maxMessage int)
 	dialer := server.Dialer{
 		Timeout: procWait,
 		Framer:  framing.Newline{Max: maxMessage},
-		Options: session.Options{Handler: methods, Dialect: d},
+		Options: o,
 	}
+	dialer.Options.Handler = methods
 	sess, err := dialer.Dial(context.Background(), "tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -304,13 +312,22 @@ func TestAiorpcxServer(t *testing.T) {
 	}
 
 	// aiorpcX's auto-detection takes a 1.0 request (no "jsonrpc") for
-	// the loose dialect and answers in the 2.0 shape, which a strict
-	// 1.0 client cannot read: the gorpcx client reports it as a
-	// malformed response, as aiorpcX's own 1.0 client does.
+	// the loose dialect and answers in the 2.0 shape, without "error".
+	// A gorpcx 1.0 client reads it as real 1.0 peers are read (the
+	// missing member is null); a strict one (protocol.Options.Strict)
+	// reports a malformed response, as aiorpcX's own 1.0 client does.
 	t.Run("server auto/client v1", func(t *testing.T) {
 		t.Parallel()
 		s := startPyServer(t, "--protocol", "auto")
 		c := dialGoClient(t, s.addr, protocol.V1, 0)
+		if got, want := c.call(t, "echo", []any{"hi"}), `result "hi"`; got != want {
+			t.Errorf("got %s, want %s", got, want)
+		}
+	})
+	t.Run("server auto/client v1 strict", func(t *testing.T) {
+		t.Parallel()
+		s := startPyServer(t, "--protocol", "auto")
+		c := dialGoClientWith(t, s.addr, session.Options{Dialect: protocol.V1, Protocol: &protocol.Options{Strict: true}}, 0)
 		got := c.call(t, "echo", []any{"hi"})
 		want := `malformed response -32600: response must have both "result" and "error"`
 		if got != want {

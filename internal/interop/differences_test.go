@@ -95,12 +95,16 @@ func TestWireDifferences(t *testing.T) {
 		gorpcx:  []string{`[{"jsonrpc":"2.0","error":{"code":-32600,"message":"batch item is not a JSON object"},"id":null},{"jsonrpc":"2.0","error":{"code":-32600,"message":"batch item is not a JSON object"},"id":null}]`},
 	}, {
 		// The specification is silent on a batch mixing requests and
-		// responses. aiorpcX serves it as requests, the response among
-		// them getting "method not found"; gorpcx refuses it whole.
-		name:    "batch of a request and a response",
-		send:    `[{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]},{"jsonrpc":"2.0","id":9,"result":5}]`,
+		// responses. Both serve the requests. aiorpcX answers the
+		// response among them as a request without a method, with its
+		// ID; gorpcx refuses it with -32600 and a null ID, since a reply
+		// with its ID could fail the peer's own call with that ID. (The
+		// response comes first so that its refusal is ready before the
+		// request's reply, in both.)
+		name:    "batch of a response and a request",
+		send:    `[{"jsonrpc":"2.0","id":9,"result":5},{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}]`,
 		aiorpcx: []string{`[{"jsonrpc":"2.0","error":{"code":-32601,"message":"method must be a string"},"id":9}, {"jsonrpc":"2.0","result":1,"id":1}]`},
-		gorpcx:  []string{`{"jsonrpc":"2.0","error":{"code":-32600,"message":"batch mixes requests and responses"},"id":null}`},
+		gorpcx:  []string{`[{"jsonrpc":"2.0","error":{"code":-32600,"message":"response in a batch of requests"},"id":null},{"jsonrpc":"2.0","result":1,"id":1}]`},
 	}, {
 		// A response to nothing pending: both ignore it.
 		name:    "unexpected response",
@@ -121,6 +125,61 @@ func TestWireDifferences(t *testing.T) {
 					got = append(got, c.recv())
 				}
 				// Nothing else comes before the probe's reply.
+				if r := c.roundTrip(probe); r != probeReply {
+					got = append(got, r)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s's replies to %s (-want +got):\n%s", impl, tc.send, diff)
+				}
+			}
+		})
+	}
+}
+
+// TestWireDifferencesV1 does as TestWireDifferences for JSON-RPC 1.0,
+// where an ID can be of any type: both servers answer a boolean, an
+// array or an object ID. aiorpcX writes the ID as Python re-encodes it
+// (compact); gorpcx writes the peer's bytes back.
+func TestWireDifferencesV1(t *testing.T) {
+	python(t)
+	t.Parallel()
+	py := startPyServer(t, "--protocol", "v1")
+	gs := startGoServer(t, protocol.V1, 0)
+	addrs := map[string]string{"aiorpcX": py.addr, "gorpcx": gs.Addr().String()}
+
+	const probe = `{"id":"probe","method":"echo","params":["probe"]}`
+	const probeReply = `{"result":"probe","error":null,"id":"probe"}`
+	for _, tc := range []struct {
+		name, send      string
+		aiorpcx, gorpcx []string
+	}{{
+		name:    "boolean id",
+		send:    `{"id":true,"method":"echo","params":[1]}`,
+		aiorpcx: []string{`{"result":1,"error":null,"id":true}`},
+		gorpcx:  []string{`{"result":1,"error":null,"id":true}`},
+	}, {
+		name:    "array id",
+		send:    `{"id":[1, {"a": false}],"method":"echo","params":[1]}`,
+		aiorpcx: []string{`{"result":1,"error":null,"id":[1,{"a":false}]}`},
+		gorpcx:  []string{`{"result":1,"error":null,"id":[1, {"a": false}]}`},
+	}, {
+		name:    "object id",
+		send:    `{"id":{"s": 7, "n": [1, 2.50]},"method":"echo","params":[1]}`,
+		aiorpcx: []string{`{"result":1,"error":null,"id":{"s":7,"n":[1,2.5]}}`},
+		gorpcx:  []string{`{"result":1,"error":null,"id":{"s": 7, "n": [1, 2.50]}}`},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, impl := range []string{"aiorpcX", "gorpcx"} {
+				want := tc.aiorpcx
+				if impl == "gorpcx" {
+					want = tc.gorpcx
+				}
+				c := dialRaw(t, addrs[impl])
+				c.send(tc.send)
+				var got []string
+				for range want {
+					got = append(got, c.recv())
+				}
 				if r := c.roundTrip(probe); r != probeReply {
 					got = append(got, r)
 				}
