@@ -203,10 +203,17 @@ func (p *proc) finish() {
 // returns its standard output, standard error and exit code.
 func runProc(t *testing.T, stdin string, name string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return runProcEnv(t, nil, stdin, name, args...)
+}
+
+// runProcEnv is runProc with the variables of env ("NAME=value") added
+// to the process's environment.
+func runProcEnv(t *testing.T, env []string, stdin string, name string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), procWait)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = childEnv()
+	cmd.Env = append(childEnv(), env...)
 	cmd.WaitDelay = procWait
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
