@@ -249,7 +249,7 @@ func TestCloseKeepsSessions(t *testing.T) {
 	srv := start(t, &Server{Options: session.Options{Handler: hello}})
 	addr := srv.Addr().String()
 	cli := dial(t, nil, "tcp", addr)
-	waitFor(t, "the session to start", func() bool { return srv.SessionCount() == 1 })
+	waitFor(t, "the session to start", func() bool { return len(srv.Sessions()) == 1 })
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
