@@ -21,9 +21,10 @@ var (
 
 // moduleExamples are the examples that are Go modules of their own,
 // because they import a module of contrib/ (examples/interop-server's
-// -metrics imports contrib/prometheus): each is built in its own
+// -metrics imports contrib/prometheus, examples/electrum-server's -nats
+// contrib/nats): each is built in its own
 // directory. The others are packages of the SDK's module.
-var moduleExamples = []string{"interop-server"}
+var moduleExamples = []string{"interop-server", "electrum-server"}
 
 // example returns the path of the example program name (a directory
 // under examples/), building all of them once per test run, with the

@@ -126,9 +126,9 @@ fail [7, "seven"]
 		stderr: "JSON-RPC 1.0 has no named params",
 	}, {
 		name:   "unknown dialect",
-		args:   []string{"-protocol", "auto", addr, "echo"},
+		args:   []string{"-protocol", "v3", addr, "echo"},
 		code:   64,
-		stderr: "-protocol must be v2, v1 or loose",
+		stderr: "-protocol must be v2, v1, loose or auto",
 	}, {
 		name:   "-insecure without -tls",
 		args:   []string{"-insecure", addr, "echo"},
@@ -253,6 +253,7 @@ func TestRPCCallTLS(t *testing.T) {
 		name:   "insecure",
 		args:   []string{"-tls", "-insecure", addr, "echo", `["over TLS"]`},
 		stdout: "\"over TLS\"\n",
+		stderr: "rpccall: warning: -insecure: the server's certificate is not verified",
 	}, {
 		name:   "no TLS against TLS",
 		args:   []string{"-timeout", "500ms", addr, "echo", "[1]"},
