@@ -249,18 +249,6 @@ func TestRestart(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds, failing the test after the guard.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(guard)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s", guard, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // TestFailover: the first endpoint refuses connections, the client
 // connects to the second in the same round.
 func TestFailover(t *testing.T) {
