@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"sync"
 	"testing"
@@ -217,14 +216,14 @@ func TestRestart(t *testing.T) {
 		t.Fatal("the call in flight did not end")
 	}
 	lost := st.next(t, client.Disconnected)
-	if !errors.Is(lost.Err, io.EOF) && lost.Err == nil {
-		t.Errorf("Disconnected notice without a cause: %+v", lost)
+	if lost.Err == nil || lost.Session == nil || lost.Connection != 1 {
+		t.Errorf("Disconnected notice %+v, want connection 1's session and its cause", lost)
 	}
 
-	srv = startServer(t, srv.addr, hub)
+	restarted := startServer(t, srv.addr, hub)
 	back := st.next(t, client.Connected)
-	if back.Connection != 2 {
-		t.Errorf("reconnection notice %+v, want connection 2", back)
+	if back.Connection != 2 || back.Endpoint.Address != restarted.addr {
+		t.Errorf("reconnection notice %+v, want connection 2 to %s", back, restarted.addr)
 	}
 	hub.Publish(ctx, "tip", []int{2})
 	tips.want(t, "[2]")
