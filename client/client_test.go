@@ -435,3 +435,24 @@ func TestNewErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestBackoffBounds: the wait after the n-th failed round in a row is
+// below min(MaxBackoff, MinBackoff·2ⁿ⁻¹), as the Failed notices report.
+func TestBackoffBounds(t *testing.T) {
+	const minB, maxB = 2 * time.Millisecond, 16 * time.Millisecond
+	st := make(states, 256)
+	newClient(t, &client.Options{
+		Endpoints:  []client.Endpoint{{Address: closedPort(t)}},
+		MinBackoff: minB,
+		MaxBackoff: maxB,
+		OnState:    st.record,
+	})
+	ceiling := minB
+	for n := 1; n <= 8; n++ {
+		f := st.next(t, client.Failed)
+		if f.Attempt != n || f.Retry < 0 || f.Retry >= ceiling {
+			t.Errorf("failure %d: attempt %d, retry %v; want attempt %d, retry in [0, %v)", n, f.Attempt, f.Retry, n, ceiling)
+		}
+		ceiling = min(2*ceiling, maxB)
+	}
+}
