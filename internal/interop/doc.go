@@ -1,6 +1,8 @@
 // Package interop tests gorpcx against peers it did not write, over
 // real loopback sockets and pipes: the Python aiorpcX library (Debian's
-// python3-aiorpcx) in both directions and in every JSON-RPC dialect;
+// python3-aiorpcx) in both directions and in every JSON-RPC dialect,
+// and its server killed and restarted under a reconnecting
+// client.Client;
 // Open vSwitch's ovsdb-server (JSON-RPC 1.0 with messages back to back,
 // over its Unix socket and TCP, errors without a result member, echo
 // probes) and pylsp, the Python language server (LSP over a child

@@ -7,10 +7,10 @@ RPCSession, serve_rs and handler_invocation, plus two of its own: notes
 n] (sends the caller a notification whose params are a string of n "x"
 characters, to go over the peer's size limit, then returns true).
 
-    python3 aiorpcx_server.py [--protocol v2|v1|loose|auto] [--max-size N]
+    python3 aiorpcx_server.py [--protocol v2|v1|loose|auto] [--max-size N] [--port N]
 
-It listens on 127.0.0.1 on a free port and prints the port as its first
-line of standard output. Later lines are JSON objects reporting events
+It listens on 127.0.0.1 on --port (a free port by default) and prints
+the port as its first line of standard output. Later lines are JSON objects reporting events
 (such as {"event": "sleep_started"}). It runs until it is killed or its
 standard input is closed.
 """
@@ -112,13 +112,14 @@ async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--protocol', choices=sorted(PROTOCOLS), default='v2')
     parser.add_argument('--max-size', type=int, default=1_000_000)
+    parser.add_argument('--port', type=int, default=0)
     args = parser.parse_args()
     protocol = PROTOCOLS[args.protocol]
 
     def factory(transport):
         return InteropSession(transport, protocol=protocol, max_size=args.max_size)
 
-    server = await serve_rs(factory, '127.0.0.1', 0)
+    server = await serve_rs(factory, '127.0.0.1', args.port)
     print(server.sockets[0].getsockname()[1], flush=True)
     exit_when_stdin_closes()
     await server.serve_forever()
