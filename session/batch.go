@@ -99,6 +99,9 @@ func (bc *batchCall) incomplete() {
 // (ErrEmptyBatch), a dialect without batches (ErrNoBatches), params
 // that are not an array or an object (ErrParams), a ctx that ended
 // before, or a session that stopped taking calls (a *ConnectionError).
+// With Options.Cancel, a batch that gives up (its ctx, or the request
+// timeout) sends the peer a cancellation for each of its requests left
+// unanswered (see [Cancellation]).
 func (s *Session) SendBatch(ctx context.Context, b *Batch) error {
 	if b.sent.Load() {
 		return ErrBatchSent
@@ -192,7 +195,14 @@ func (s *Session) SendBatch(ctx context.Context, b *Batch) error {
 		waitErr = &TimeoutError{Method: "batch", After: s.cfg.requestTimeout}
 	}
 	if waitErr != nil {
-		s.tracker.abandonBatch(bc, waitErr)
+		if s.cfg.cancel == nil {
+			s.tracker.abandonBatch(bc, waitErr)
+		} else {
+			// Tell the peer of each request left unanswered.
+			for _, id := range s.tracker.abandonBatchIDs(bc, waitErr, nil) {
+				s.sendCancel(strconv.AppendUint(nil, id, 10))
+			}
+		}
 		s.out.release(taken, 0, 0)
 		return waitErr
 	}

@@ -33,7 +33,9 @@ var callPool = sync.Pool{New: func() any {
 // (or ctx's deadline) as an error for which errors.Is(err,
 // context.DeadlineExceeded) holds; a lost connection as a
 // *ConnectionError. A call whose ctx ends is forgotten at once; a late
-// response to it is dropped.
+// response to it is dropped. With Options.Cancel, a call that gives up
+// (its ctx, or the request timeout) also sends the peer a cancellation
+// notification (see [Cancellation]).
 func (s *Session) Call(ctx context.Context, method string, params, result any) error {
 	raw, err := encodeParams(params)
 	if err != nil {
@@ -99,7 +101,10 @@ func (s *Session) call(ctx context.Context, method string, raw json.RawMessage, 
 	}
 	c.timer.Stop()
 	if waitErr != nil {
-		s.tracker.forget(id, c)
+		if s.tracker.forget(id, c) && s.cfg.cancel != nil {
+			// Still unanswered: tell the peer (Options.Cancel).
+			s.sendCancel(idb)
+		}
 		s.out.release(1, 0, 0)
 		callPool.Put(c)
 		return waitErr

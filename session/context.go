@@ -61,6 +61,12 @@ func (in *incoming) Value(key any) any {
 		}
 		return nil
 	}
+	if pc := in.byPeer.Load(); pc != nil {
+		// context.Cause finds ErrCancelledByPeer here.
+		if v := pc.ctx.Value(key); v != nil {
+			return v
+		}
+	}
 	if v := in.s.Value(key); v != nil {
 		return v
 	}
@@ -98,11 +104,18 @@ func (in *incoming) AfterFunc(f func()) (stop func() bool) {
 type afterFunc struct{ f func() }
 
 // cancel ends the context with err (the first call wins).
-func (in *incoming) cancel(err error) {
+func (in *incoming) cancel(err error) { in.cancelFor(err, false) }
+
+// cancelFor is cancel; byPeer marks the cancellation as the peer's
+// (ErrCancelledByPeer is then its cause) if it wins.
+func (in *incoming) cancelFor(err error, byPeer bool) {
 	in.cmu.Lock()
 	if in.err != nil {
 		in.cmu.Unlock()
 		return
+	}
+	if byPeer {
+		in.byPeer.Store(peerCancelled)
 	}
 	in.err = err
 	if in.done != nil {

@@ -90,6 +90,23 @@
 // attached to the session ([Session.SetValue]) and the request's raw ID
 // ([RawID]).
 //
+// Cancellation across the wire is off by default (JSON-RPC 2.0 has no
+// standard for it) and opt-in with Options.Cancel, in LSP's convention
+// ("$/cancelRequest" with {"id": <id>}) or one of the program's (see
+// [Cancellation]). A Call or SendBatch that gives up, by its context or
+// the request timeout, then sends the peer a cancellation for each
+// request still unanswered, once, without waiting for it to be written
+// (none while the session is closing, and one that finds the write
+// backlog full is dropped). A cancellation received is never passed to
+// the handler: it cancels the context of the unanswered request with
+// exactly that raw ID, whose Err is context.Canceled and whose
+// context.Cause is [ErrCancelledByPeer]. The request is still answered:
+// a handler returning an error that is context.Canceled answers -32800
+// "request cancelled", any other outcome as usual, and a request still
+// queued is answered -32800 without running. Cancellations naming no
+// unanswered request are ignored and counted (Stats.CancelsUnknown).
+// Without Options.Cancel nothing of this costs anything per message.
+//
 // When the connection is lost, every pending call returns a
 // [*ConnectionError] wrapping the cause, and so does every later call.
 // [Session.Close] and [Session.Shutdown] close gracefully (requests

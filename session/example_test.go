@@ -157,3 +157,40 @@ func ExampleOptions_timeouts() {
 	// Output:
 	// true no complete message within the first-message timeout
 }
+
+// Cancellation across the wire in LSP's convention: the caller gives
+// up, the session sends "$/cancelRequest", and the peer's handler sees
+// its context cancelled by the peer; its answer, -32800, is dropped by
+// the caller, which has forgotten the call.
+func ExampleCancellation() {
+	a, b := net.Pipe()
+	started := make(chan struct{})
+	cause := make(chan error, 1)
+	server := session.New(framing.NewStream(framing.Newline{}, a), &session.Options{
+		Cancel: &session.Cancellation{}, // LSP's $/cancelRequest
+		Handler: session.HandlerFunc(func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+			close(started)
+			<-ctx.Done()
+			cause <- context.Cause(ctx)
+			return nil, ctx.Err() // answered -32800 "request cancelled"
+		}),
+	})
+	client := session.New(framing.NewStream(framing.Newline{}, b), &session.Options{
+		Side:   session.Client,
+		Cancel: &session.Cancellation{},
+	})
+	defer server.Abort()
+	defer client.Abort()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-started
+		cancel()
+	}()
+	err := client.Call(ctx, "slow", nil, nil)
+	fmt.Println("call:", err)
+	fmt.Println("handler:", <-cause)
+	// Output:
+	// call: context canceled
+	// handler: session: request cancelled by the peer
+}

@@ -9,8 +9,9 @@ import (
 // Handler serves incoming requests and notifications.
 //
 // Handle is called with a context that carries the session (see
-// [FromContext]) and is cancelled when the session closes or the
-// processing timeout passes. req.Notif tells a notification from a
+// [FromContext]) and is cancelled when the session closes, the
+// processing timeout passes or, with Options.Cancel, the peer cancels
+// the request (see [Cancellation]). req.Notif tells a notification from a
 // request; req.Params, when not nil, is the raw JSON of the params and
 // stays valid after Handle returns.
 //

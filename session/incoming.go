@@ -41,6 +41,9 @@ type incoming struct {
 	// afterReply holds the functions AfterReply registered, run once
 	// the reply is queued for writing.
 	afterReply atomic.Pointer[[]func()]
+	// byPeer is set when the peer's cancellation notification
+	// cancelled the handler's context (see cancel.go).
+	byPeer atomic.Pointer[peerCause]
 	// readAt is when the message was read (since the session's start);
 	// the processing deadline is counted from it.
 	readAt time.Duration

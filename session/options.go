@@ -150,6 +150,12 @@ type Options struct {
 	// Cost is the resource accounting of the peer; nil means the
 	// defaults for Side (DefaultCost for a server, off for a client).
 	Cost *Cost
+	// Cancel, if set, turns on cancellation across the wire in the
+	// convention it describes (LSP's "$/cancelRequest" by default): a
+	// call that gives up tells the peer, and the peer's cancellation
+	// cancels the matching handler's context; see [Cancellation]. Nil
+	// (the default) is off: JSON-RPC 2.0 has no standard for it.
+	Cancel *Cancellation
 	// Clock supplies time to cost accounting, throttling and the limit
 	// on log lines a peer can trigger; nil is the system clock.
 	Clock Clock
@@ -268,6 +274,7 @@ type settings struct {
 	outgoing          Outgoing
 	cost              Cost
 	clock             Clock
+	cancel            *Cancellation // nil: off
 }
 
 func duration(v, def time.Duration) time.Duration {
@@ -295,6 +302,7 @@ func resolve(o *Options) settings {
 		closeTimeout:      duration(o.CloseTimeout, DefaultCloseTimeout),
 		requestTimeout:    duration(o.RequestTimeout, DefaultRequestTimeout),
 		clock:             o.Clock,
+		cancel:            resolveCancel(o.Cancel),
 	}
 	if s.concurrency <= 0 {
 		s.concurrency = DefaultConcurrency

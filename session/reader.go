@@ -148,6 +148,10 @@ func (s *Session) dispatch(m protocol.Message, size int) (handedOff bool) {
 			}
 			s.protocolError(it.Err, br)
 		default:
+			if s.cfg.cancel != nil && s.isCancel(it) {
+				s.cancelIncoming(it)
+				continue
+			}
 			if !m.Batch && !s.bursting {
 				if served, off := s.tryInline(it, size); served {
 					return off

@@ -29,7 +29,13 @@ func (s *Session) finish(in *incoming, result any, err error) {
 		}
 	}
 	if err != nil {
-		err = s.replyError(in, err)
+		if in.cancelledByPeer() && errors.Is(err, context.Canceled) {
+			// The peer cancelled it (Options.Cancel): LSP's answer,
+			// not an error of the peer's to charge.
+			err = requestCancelled()
+		} else {
+			err = s.replyError(in, err)
+		}
 	}
 	if !in.isNotification() {
 		s.reply(in, result, err)

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"errors"
 	"runtime/debug"
 
@@ -28,6 +29,11 @@ func (s *Session) serve(in *incoming) {
 // serveRequest runs the handler for one JSON-RPC request and answers
 // it.
 func (s *Session) serveRequest(in *incoming) {
+	if in.cancelledByPeer() {
+		// Cancelled by the peer while queued: not worth starting.
+		s.finish(in, nil, context.Canceled)
+		return
+	}
 	result, err := s.invoke(in)
 	s.finish(in, result, err)
 }

@@ -36,6 +36,11 @@ type Stats struct {
 	// Running those of them whose handler is running.
 	Unanswered int
 	Running    int
+	// With Options.Cancel: CancelsSent counts the cancellations sent for
+	// calls that gave up; CancelsReceived those received that cancelled
+	// a request; CancelsUnknown those received that named no unanswered
+	// request (ignored).
+	CancelsSent, CancelsReceived, CancelsUnknown uint64
 }
 
 type counters struct {
@@ -44,6 +49,9 @@ type counters struct {
 	errors               atomic.Uint64
 	lastRecv, lastSend   moment
 	busy                 atomic.Int64
+	cancelsSent          atomic.Uint64
+	cancelsReceived      atomic.Uint64
+	cancelsUnknown       atomic.Uint64
 }
 
 // Stats returns a snapshot of the session's counters. It is safe to
@@ -58,6 +66,10 @@ func (s *Session) Stats() Stats {
 		Errors:    s.stats.errors.Load(),
 		Cost:      s.cost.value(),
 		Running:   int(s.stats.busy.Load()),
+
+		CancelsSent:     s.stats.cancelsSent.Load(),
+		CancelsReceived: s.stats.cancelsReceived.Load(),
+		CancelsUnknown:  s.stats.cancelsUnknown.Load(),
 	}
 	if d, ok := s.stats.lastRecv.get(); ok {
 		st.LastRecv = s.start.Add(d)

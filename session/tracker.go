@@ -154,14 +154,24 @@ func (t *tracker) forget(id uint64, c *call) (waiting bool) {
 // their outcome to err (those answered already keep their outcome). A
 // response to them from then on is late.
 func (t *tracker) abandonBatch(bc *batchCall, err error) {
+	t.abandonBatchIDs(bc, err, nil)
+}
+
+// abandonBatchIDs is abandonBatch, appending to ids the IDs of the
+// requests it abandoned (those still waiting).
+func (t *tracker) abandonBatchIDs(bc *batchCall, err error, ids []uint64) []uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for i, id := range bc.ids {
 		if !bc.answered[i] {
+			if _, ok := t.pending[id]; ok {
+				ids = append(ids, id)
+			}
 			delete(t.pending, id)
 			t.setBatchLocked(bc, i, nil, err)
 		}
 	}
+	return ids
 }
 
 // deliver hands a response (it) or a malformed response (perr) with

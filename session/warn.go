@@ -42,6 +42,7 @@ const (
 	lineTaskConcurrency
 	lineOutgoingConcurrency
 	lineWriteOverflow
+	lineCancel
 	peerLineKinds
 )
 
@@ -66,6 +67,7 @@ var peerLineSpecs = [peerLineKinds]struct {
 	lineTaskConcurrency:      {zapcore.InfoLevel, "changing task concurrency"},
 	lineOutgoingConcurrency:  {zapcore.InfoLevel, "changing outgoing request concurrency"},
 	lineWriteOverflow:        {zapcore.WarnLevel, "write buffer limit passed by a peer that does not read, aborting connection"},
+	lineCancel:               {zapcore.WarnLevel, "cannot encode cancellation"},
 }
 
 // never is the last time of a kind never written.

@@ -146,6 +146,27 @@ func (w *writer) sendCtx(ctx context.Context, buf *buffer, flush bool) error {
 		putBuffer(buf)
 		return &ConnectionError{Err: err}
 	}
+	return w.queueLocked(buf, flush)
+}
+
+// trySend queues buf if the backlog has room for it, to be written on
+// a goroutine of the writer's, and reports true; else (no room, or the
+// writer failed) it drops buf and reports false. It never waits.
+func (w *writer) trySend(buf *buffer) bool {
+	w.mu.Lock()
+	if w.err != nil || (w.bytes > 0 && w.bytes+len(buf.b) > w.maxBuffer) {
+		w.mu.Unlock()
+		putBuffer(buf)
+		return false
+	}
+	w.queueLocked(buf, false)
+	return true
+}
+
+// queueLocked queues buf and writes the queue (see sendCtx). Called
+// with mu held; returns with it released.
+func (w *writer) queueLocked(buf *buffer, flush bool) error {
+	n := len(buf.b)
 	w.queue = append(w.queue, buf)
 	w.bytes += n
 	w.backlog.Store(int64(w.bytes))
