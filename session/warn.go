@@ -99,6 +99,11 @@ func (s *Session) lineLimitState() *lineLimits {
 	return s.lineLimits.Load()
 }
 
+// peerLogBack is how far the clock may seem to go back, between two
+// lines of one kind read on different goroutines, before it is taken to
+// have really gone back.
+const peerLogBack = 10 * peerLogEvery
+
 // peerCheck decides whether a line of kind k is written: it returns the
 // entry to write (with Write) and the count of lines of the kind held
 // back since the last one, to write with [suppressed], or nil if the
@@ -117,10 +122,11 @@ func (s *Session) peerCheck(k peerLine) (*zapcore.CheckedEntry, int64) {
 	now := s.cfg.clock.Now().UnixNano()
 	last := l.last.Load()
 	// Lines of one kind reach here from several goroutines, each with
-	// its own reading of the clock: one a little older than the last
-	// line's is an ordinary line (suppressed); only a clock that went
-	// back by more than peerLogEvery lets the line through.
-	if d := now - last; last != never && d > -int64(peerLogEvery) && d < int64(peerLogEvery) {
+	// its own reading of the clock: one older than the last line's is
+	// an ordinary line (suppressed), and never moves the last line's
+	// time back; only a clock that went back by more than peerLogBack
+	// lets the line through.
+	if d := now - last; last != never && d > -int64(peerLogBack) && d < int64(peerLogEvery) {
 		l.suppressed.Add(1)
 		return nil, 0
 	}
