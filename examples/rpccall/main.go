@@ -54,10 +54,10 @@
 // {"method": METHOD, "params": PARAMS}, in the order received, until it
 // gets SIGINT or SIGTERM (exit status 0). When the connection cannot be
 // made or is lost, it says so on standard error and tries again after a
-// back-off that doubles from 250ms up to -backoff-max (30s), each wait
-// drawn between half and all of that (jitter); once connected it calls
-// METHOD again, prints the new result line and goes on. The back-off
-// starts again from 250ms after each successful call. It gives up only
+// back-off (a client.Client: a random wait below a bound that doubles
+// from 250ms up to -backoff-max, 30s; a connection that lasted longer
+// than -backoff-max is retried at once); once connected it calls METHOD
+// again, prints the new result line and goes on. It gives up only
 // when the server answers METHOD with an error (status 1) or a
 // malformed response (3), or when TLS cannot work (the certificate is
 // not trusted or the port does not speak TLS, status 2). Notifications
@@ -175,8 +175,8 @@ Results go to standard output, errors to standard error, each after
 -watch calls METHOD, prints {"result": ...} on one line, then every
 notification as one line {"method": ..., "params": ...} until SIGINT or
 SIGTERM (exit 0). A lost connection is made again after a back-off
-(250ms doubling up to -backoff-max, with jitter), and METHOD is called
-again (a new result line).
+(a random wait below 250ms doubling up to -backoff-max), and METHOD is
+called again (a new result line).
 
 -protocol auto writes JSON-RPC 2.0 and reads the server's answers in the
 dialect of its first one (2.0 or 1.0).
