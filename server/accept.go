@@ -20,27 +20,12 @@ import (
 // running out of file descriptors) back off from 5 ms up to 1 s and
 // retry.
 func (s *Server) acceptLoop(ln net.Listener, ep *Endpoint) error {
-	tln, _ := ln.(*transport.Listener)
 	var delay time.Duration
 	for {
 		if !s.waitForRoom() {
 			return nil
 		}
-		var conn net.Conn
-		var err error
-		if tln != nil {
-			var tc *transport.Conn
-			tc, err = tln.AcceptConn()
-			if err == nil {
-				conn = tc
-			}
-		} else {
-			var raw net.Conn
-			raw, err = ln.Accept()
-			if err == nil {
-				conn = transport.NewConn(raw)
-			}
-		}
+		raw, err := ln.Accept()
 		if err != nil {
 			select {
 			case <-s.quit:
@@ -64,6 +49,9 @@ func (s *Server) acceptLoop(ln net.Listener, ep *Endpoint) error {
 			continue
 		}
 		delay = 0
+		// A transport.Listener's connections already are *transport.Conn
+		// (NewConn returns them as they are); others are wrapped.
+		conn := transport.NewConn(raw)
 		// Behind a PROXY header the peer is known after the handshake:
 		// the groups are joined then.
 		c, ok := s.admit(conn, conn, peerAddr(conn), !needsProxyHeader(conn), true)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -27,18 +28,11 @@ func needFiles(t *testing.T, n uint64) {
 	if lim.Cur >= n {
 		return
 	}
-	msg := "the process may open only " + itoa(lim.Cur) + " files; this test needs " + itoa(n)
+	msg := "the process may open only " + strconv.FormatUint(lim.Cur, 10) + " files; this test needs " + strconv.FormatUint(n, 10)
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
-}
-
-func itoa(n uint64) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }
 
 // attackers holds connections that flood a server: silent ones, and
