@@ -3,6 +3,8 @@ package framing
 import (
 	"errors"
 	"io"
+	"os"
+	"time"
 )
 
 // Conn is a [Stream] that frames messages over a byte connection, such as
@@ -50,6 +52,27 @@ func (c *Conn) Buffered() int {
 	}
 	return 0
 }
+
+// SetReadDeadline sets the read deadline of the connection, as
+// net.Conn.SetReadDeadline does: a ReadMessage waiting when it passes
+// returns an error that wraps os.ErrDeadlineExceeded, and the message it
+// was reading is kept, so that the next ReadMessage goes on with it. A
+// zero t means no deadline. It returns os.ErrNoDeadline, and changes
+// nothing, if the connection has no read deadline or the framer's reader
+// is not one known to go on after one (those of [Newline],
+// [LengthPrefixed] and [VarintPrefixed] are); else the connection's
+// error.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	d, ok := c.rwc.(interface{ SetReadDeadline(time.Time) error })
+	if _, resumes := c.r.(resumer); !ok || !resumes {
+		return os.ErrNoDeadline
+	}
+	return d.SetReadDeadline(t)
+}
+
+// resumer is a Reader of this package that keeps what it has read of a
+// message when a read fails, and goes on with it at the next call.
+type resumer interface{ resumesAfterError() }
 
 // WriteMessage frames msg and writes it with one Write call. It returns
 // the framer's error if msg cannot be framed (nothing is written), or

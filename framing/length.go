@@ -91,3 +91,5 @@ func (lr *lengthReader) ReadMessage() ([]byte, error) {
 
 // Buffered returns the bytes read and not yet returned as messages.
 func (r *lengthReader) Buffered() int { return r.in.buffered() }
+
+func (*lengthReader) resumesAfterError() {}

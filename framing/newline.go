@@ -113,3 +113,5 @@ func (nr *newlineReader) tooLarge() error {
 
 // Buffered returns the bytes read and not yet returned as messages.
 func (r *newlineReader) Buffered() int { return r.in.buffered() }
+
+func (*newlineReader) resumesAfterError() {}

@@ -108,3 +108,5 @@ func (vr *varintReader) ReadMessage() ([]byte, error) {
 
 // Buffered returns the bytes read and not yet returned as messages.
 func (vr *varintReader) Buffered() int { return vr.in.buffered() }
+
+func (*varintReader) resumesAfterError() {}

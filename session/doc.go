@@ -17,7 +17,13 @@
 // are started as work arrives and exit after a second with nothing to
 // do; a request that arrives alone, when a worker would be free for it,
 // is served on the reader goroutine itself, which hands the reading to
-// a new goroutine if the handler takes long or calls the peer.
+// a new goroutine if the handler takes long or calls the peer. Serving
+// grows the reader's stack, which the runtime would keep while the
+// reader waits: on a *framing.Conn of this SDK's framers, a reader that
+// served a request and then waits a second with nothing to read hands
+// the reading to a new goroutine with the smallest stack, so an idle
+// session holds 2 KiB of stack, not 4 or more (Stats.ReaderRestarts
+// counts them; a message half read is kept).
 //
 // The rule that keeps a session from stalling: the peer's answers are
 // always read and delivered. While no call or batch of the session

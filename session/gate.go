@@ -3,6 +3,7 @@ package session
 import (
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
 )
@@ -154,6 +155,18 @@ func (g *Gate) begun(lastRecv *moment) (time.Duration, bool) {
 
 // Write writes to the connection.
 func (g *Gate) Write(p []byte) (int, error) { return g.conn.Write(p) }
+
+// SetReadDeadline sets the read deadline of the connection, if it has
+// one: a Read waiting for the connection when it passes returns an error
+// that wraps os.ErrDeadlineExceeded (a Read waiting for room is not
+// ended by it). It returns os.ErrNoDeadline if the connection has no
+// read deadline, else the connection's error.
+func (g *Gate) SetReadDeadline(t time.Time) error {
+	if d, ok := g.conn.(interface{ SetReadDeadline(time.Time) error }); ok {
+		return d.SetReadDeadline(t)
+	}
+	return os.ErrNoDeadline
+}
 
 // Close closes the connection and ends a Read waiting for room.
 func (g *Gate) Close() error {

@@ -55,7 +55,11 @@ func (s *Session) tryInline(it *protocol.Item, size int) (served, handedOff bool
 	s.spawnLocked() // a slot is free again for anything queued meanwhile
 	s.sched.mu.Unlock()
 	// Stop fails once the timer fired or a call handed the reading over.
-	return true, !s.handOff.Stop()
+	if !s.handOff.Stop() {
+		return true, true
+	}
+	s.armRestart()
+	return true, false
 }
 
 // takeOverReading starts a goroutine that goes on reading where the

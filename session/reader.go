@@ -22,6 +22,9 @@ func (s *Session) readLoop() error {
 	for {
 		msg, err := s.stream.ReadMessage()
 		if err != nil {
+			if s.restartReading(err) {
+				return errHandedOff
+			}
 			if err := s.readError(err, buffered); err != nil {
 				return err
 			}

@@ -66,6 +66,11 @@ type Session struct {
 	handOff      *time.Timer
 	inlineBudget time.Duration
 
+	// restart is the reader's own: the deadline after which a fresh
+	// goroutine reads on (see restart.go). restarts counts them.
+	restart  readerRestart
+	restarts atomic.Uint64
+
 	// bursting is the reader's own: it is dispatching a burst.
 	bursting bool
 	// items is the reader's own too: a message that is not a batch is
@@ -229,6 +234,9 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 		s.msgSession = &MessageSession{s: s, mode: mode}
 	} else {
 		s.proto = jsonrpcMessages{s}
+	}
+	if mode == nil {
+		s.initRestart(stream)
 	}
 	s.watch = newWatchdog(s, o, mode == nil)
 	if s.gate != nil {

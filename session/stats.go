@@ -41,6 +41,11 @@ type Stats struct {
 	// a request; CancelsUnknown those received that named no unanswered
 	// request (ignored).
 	CancelsSent, CancelsReceived, CancelsUnknown uint64
+	// ReaderRestarts counts the times the reader, having served a
+	// request itself, waited on an idle connection for a second and
+	// was replaced by a new goroutine, so that the stack the request
+	// grew was given back (see the package documentation).
+	ReaderRestarts uint64
 }
 
 type counters struct {
@@ -70,6 +75,7 @@ func (s *Session) Stats() Stats {
 		CancelsSent:     s.stats.cancelsSent.Load(),
 		CancelsReceived: s.stats.cancelsReceived.Load(),
 		CancelsUnknown:  s.stats.cancelsUnknown.Load(),
+		ReaderRestarts:  s.restarts.Load(),
 	}
 	if d, ok := s.stats.lastRecv.get(); ok {
 		st.LastRecv = s.start.Add(d)
