@@ -242,8 +242,8 @@ func TestGoals(t *testing.T) {
 		{fan, "pubsub.Hub", "0.76 × plain loop (130.0 ms against 170.0 ms); p99 delivery 120.0 ms (plain loop 170.0 ms)", "**met**"},
 		{idle, gorpcxName, "7.0 KiB", "**met**"},
 		{idle, funcName, "9.0 KiB", "not met"},
-		{idleT, gorpcxName, "7.0 KiB (raw-echo 6.0 KiB)", "information"},
-		{idleT, funcName, "9.0 KiB (raw-echo 6.0 KiB)", "information"},
+		{idleT, gorpcxName, "7.0 KiB (raw TLS echo 6.0 KiB)", "information"},
+		{idleT, funcName, "9.0 KiB (raw TLS echo 6.0 KiB)", "information"},
 		{rt, "session", "6 allocs/op, 644 B/op (BenchmarkRoundTrip/pipe/raw)", "not met"},
 	}
 	// with returns full with the rows of the given settings replaced.

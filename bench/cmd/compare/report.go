@@ -375,11 +375,12 @@ func (r *report) ratioGoal(name, srv, setting, base, of string, want float64) go
 }
 
 // kibGoal is the goal that srv's idle memory per session under setting
-// is at most want KiB (want 0: for information, with base's figure).
-func (r *report) kibGoal(name, srv, setting, base string, want float64) goal {
+// is at most want KiB (want 0: for information, with the figure of base,
+// which of names, if there is one).
+func (r *report) kibGoal(name, srv, setting, base, of string, want float64) goal {
 	g := goal{setting: name, server: srv, want: fmt.Sprintf("≤ %g KiB", want), got: "–", info: want == 0}
 	if g.info {
-		g.want = "information"
+		g.want = "information (`" + setting + "`)"
 	}
 	c, ok := r.get(srv, setting)
 	if !ok {
@@ -388,7 +389,7 @@ func (r *report) kibGoal(name, srv, setting, base string, want float64) goal {
 	}
 	g.got = fmt.Sprintf("%.1f KiB", c.kib)
 	if b, ok := r.get(base, setting); ok && base != "" {
-		g.got += fmt.Sprintf(" (%s %.1f KiB)", base, b.kib)
+		g.got += fmt.Sprintf(" (%s %.1f KiB)", of, b.kib)
 	}
 	if !g.info {
 		g.met = verdict(c.kib <= want)
@@ -435,10 +436,10 @@ func (r *report) goals() []goal {
 	}
 	gs = append(gs, r.fanOutGoal())
 	for _, srv := range judged {
-		gs = append(gs, r.kibGoal("idle memory per session, 10,000 sessions", srv, "idle10k", "", idleGoalKiB))
+		gs = append(gs, r.kibGoal("idle memory per session, 10,000 sessions", srv, "idle10k", "", "", idleGoalKiB))
 	}
 	for _, srv := range judged {
-		gs = append(gs, r.kibGoal("idle memory per TLS session, 10,000 sessions", srv, "idle10k-tls", rawName, 0))
+		gs = append(gs, r.kibGoal("idle memory per TLS session, 10,000 sessions", srv, "idle10k-tls", rawName, "raw TLS echo", 0))
 	}
 	gs = append(gs, r.allocGoal())
 	return gs
