@@ -67,6 +67,6 @@ demo:
 	$(GO) run ./examples/demo
 
 ## bench-compare: the comparison against other JSON-RPC servers and the
-## transport's limit (writes docs/performance.md and its chart; ~30 minutes).
+## transport's limit (writes docs/performance.md and its chart; ~31 minutes).
 bench-compare:
 	$(MAKE) -C bench compare

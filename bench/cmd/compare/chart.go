@@ -68,7 +68,7 @@ func (r *report) chart() string {
 				groups[i] += " items/s"
 			}
 			for _, s := range r.h.servers {
-				if len(s.only) > 0 && !s.runs(st) {
+				if (len(s.only) > 0 || st.tls) && !s.runs(st) {
 					continue // not a gap: it does not run here
 				}
 				c, ok := r.get(s.name, st.name)
@@ -88,8 +88,11 @@ func (r *report) chart() string {
 		bars := make([][]bar, len(idles))
 		for i, st := range idles {
 			groups[i] = fmtCount(float64(st.idle)) + " idle sessions"
+			if st.tls {
+				groups[i] = fmtCount(float64(st.idle)) + " idle TLS sessions"
+			}
 			for _, s := range r.h.servers {
-				if len(s.only) > 0 && !s.runs(st) {
+				if (len(s.only) > 0 || st.tls) && !s.runs(st) {
 					continue
 				}
 				c, ok := r.get(s.name, st.name)
@@ -100,7 +103,7 @@ func (r *report) chart() string {
 				bars[i] = append(bars[i], bar{server: s.name, value: v, ok: ok})
 			}
 		}
-		panel(&b, y, memH, "Server memory per idle session, KiB (lower is better)", groups, bars, false, 16, "goal for gorpcx: at most 16 KiB")
+		panel(&b, y, memH, "Server memory per idle session, KiB (lower is better)", groups, bars, false, idleGoalKiB, fmt.Sprintf("goal for gorpcx: at most %g KiB", idleGoalKiB))
 	}
 	b.WriteString("</svg>\n")
 	return b.String()

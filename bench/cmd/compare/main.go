@@ -8,12 +8,16 @@
 //	go run ./cmd/compare [-duration 10s] [-warmup 2s] [-reps 3]
 //	                     [-out ../docs/performance.md] [-servers a,b] [-settings x,y]
 //
-// Servers (see servers.go): raw-echo (the ceiling), gorpcx, sourcegraph,
-// sourcegraph-async, jrpc2, aiorpcx, gorpcx-free-bytes (c1d64 and batch
-// only, for the notes) and, on request, gorpcx-func.
+// Servers (see servers.go): raw-echo (the ceiling), gorpcx, gorpcx-func
+// (echo adapted by handler.MustFunc), sourcegraph, sourcegraph-async,
+// jrpc2, aiorpcx and gorpcx-free-bytes (c1d64 and batch only).
 // Settings: c1d1 (pinned to CPU 0 with taskset), c1d64, c64d8, c1000d1,
-// batch (4 connections, 4 batches of 100 in flight) and the idle-memory
-// tests idle1k and idle10k.
+// batch (4 connections, 4 batches of 100 in flight), c64d8-tls (c64d8
+// over TLS) and the idle-memory tests idle1k, idle10k and idle10k-tls.
+// The TLS settings pass -tls to the server and to the load generator,
+// and run only the servers that serve TLS (raw-echo, gorpcx,
+// gorpcx-func); raw-echo with -tls is the raw TLS echo, the ceiling
+// there.
 //
 // Every server runs under every setting -reps times. Within a repetition
 // the settings run in turn, and for each setting the servers in an order
@@ -96,7 +100,7 @@ func run() error {
 	flag.BoolVar(&h.micro, "micro", true, "run the micro-benchmarks of the SDK's packages and pubsub's fan-out benchmark")
 	flag.StringVar(&h.benchtime, "benchtime", "", "go test -benchtime for the micro-benchmarks (default: go test's)")
 	flag.StringVar(&servers, "servers", strings.Join(defaultServers, ","), "servers to compare, comma-separated")
-	flag.StringVar(&settings, "settings", "c1d1,c1d64,c64d8,c1000d1,batch,idle1k,idle10k", "settings to run, comma-separated")
+	flag.StringVar(&settings, "settings", settingNames(), "settings to run, comma-separated")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", flag.Args())
@@ -157,6 +161,16 @@ func run() error {
 	}
 	fmt.Fprintf(os.Stderr, "compare: wrote %s and %s in %s\n", h.out, svgPath(h.out), time.Since(h.started).Round(time.Second))
 	return os.RemoveAll(h.binDir) // keep the logs
+}
+
+// settingNames is every setting, comma-separated: the default of
+// -settings.
+func settingNames() string {
+	names := make([]string, len(allSettings))
+	for i, st := range allSettings {
+		names[i] = st.name
+	}
+	return strings.Join(names, ",")
 }
 
 // build compiles the load generator and the Go servers.
@@ -252,8 +266,8 @@ func (h *harness) runAll() {
 	}
 	if i := slices.IndexFunc(h.servers, func(s server) bool { return s.name == freeBytesName }); i >= 0 &&
 		slices.ContainsFunc(h.settings, h.servers[i].runs) {
-		h.note("c1d64 and batch put all of their load on one and four sessions. gorpcx keeps aiorpcX's cost model by default: every byte each way costs 1/100,000, the cost decays by 10,000 an hour, and over the soft limit of 2,000 the session's requests are delayed and its concurrency cut (over 10,000 it is disconnected). That is a limit on volume: a session that has moved about 200 MB is throttled. A request and its answer are about 130 bytes here, so a session that answers 300,000 requests a second gets there after about 5 s, inside the %s of a run, and is throttled from then on, as aiorpcX would throttle it (aiorpcX itself is too slow to get there within a run). %s, the same server with no cost per byte, shows the rate before the throttle. The goals are judged on gorpcx with its defaults.",
-			h.warmup+h.duration, freeBytesName)
+		h.note("c1d64 and batch put all of their load on one and four sessions. gorpcx keeps aiorpcX's cost model by default: every byte each way costs 1/100,000, the cost decays by 10,000 an hour, and over the soft limit of 2,000 the session's requests are delayed and its concurrency cut (over 10,000 it is disconnected). That is a limit on volume: a session that has moved about 200 MB is throttled. A request and its answer are about 130 bytes here, so a session that answers 300,000 requests a second gets there after about 5 s, inside the %s of a run, and is throttled from then on, as aiorpcX would throttle it (aiorpcX itself is too slow to get there within a run). %s, the same server with no cost per byte, shows the rate before the throttle. The c1d64 goal is judged on %s; the other goals on gorpcx with its defaults.",
+			h.warmup+h.duration, freeBytesName, freeBytesName)
 	}
 	n := 0
 	for rep := range h.reps {

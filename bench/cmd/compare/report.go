@@ -117,6 +117,7 @@ func (r *report) page() string {
 		p("- `%s`: %s.", s.name, s.title)
 	}
 	p("")
+	r.tlsParagraph(p)
 	p("The load generator (`bench/cmd/loadgen`) keeps the given number of requests (or batches) in flight on each connection, writes all that may be sent at once in one write, and checks every answer: its ID, and its result byte for byte against the value sent. It scans answers without decoding them (no reflection, no allocation per message) and times each in a log-linear histogram of buckets at most 3 %% wide. A run with any wrong answer or failed connection counts as failed.")
 	p("")
 	if len(h.notes) > 0 {
@@ -131,6 +132,28 @@ func (r *report) page() string {
 	r.fanOutSection(p)
 	r.microSection(p)
 	return b.String()
+}
+
+// tlsParagraph says how the TLS settings of the run are served, if
+// there are any.
+func (r *report) tlsParagraph(p func(string, ...any)) {
+	var sts, srvs []string
+	for _, st := range r.h.settings {
+		if st.tls {
+			sts = append(sts, "`"+st.name+"`")
+		}
+	}
+	for _, s := range r.h.servers {
+		if s.tls {
+			srvs = append(srvs, "`"+s.name+"`")
+		}
+	}
+	if len(sts) == 0 {
+		return
+	}
+	p("Over TLS (%s) only the servers that serve TLS run (%s), each started with `-tls`: TLS 1.3 at Go's defaults, with a self-signed ECDSA P-256 certificate made at start by the SDK's `transport.SelfSigned`, the same configuration for every server (`bench/internal/startup`); `%s` with `-tls` is the raw TLS echo, the ceiling there. The load generator dials with `crypto/tls` (without verifying the self-signed certificate) and completes every handshake before the warm-up.",
+		strings.Join(sts, ", "), strings.Join(srvs, ", "), rawName)
+	p("")
 }
 
 // label is a server's name as the tables show it.
@@ -170,12 +193,24 @@ func (r *report) serverTable(p func(string, ...any), title, intro string, sts []
 	p("")
 }
 
-// loadCell is the cell of a load setting: "no batches" for a batch
-// setting of a server without batches, the missing mark for a pair with
-// no successful run, else format of the pair's medians.
-func (r *report) loadCell(s server, st setting, format func(*cell) string) string {
-	if st.batch > 0 && !s.batches {
+// unsupported returns the cell of a setting that server s cannot run:
+// "no batches" or "no TLS"; "" if it can.
+func unsupported(s server, st setting) string {
+	switch {
+	case st.batch > 0 && !s.batches:
 		return "no batches"
+	case st.tls && !s.tls:
+		return "no TLS"
+	}
+	return ""
+}
+
+// loadCell is the cell of a load setting: "no batches" or "no TLS" for
+// a setting the server cannot run, the missing mark for a pair with no
+// successful run, else format of the pair's medians.
+func (r *report) loadCell(s server, st setting, format func(*cell) string) string {
+	if u := unsupported(s, st); u != "" {
+		return u
 	}
 	c, ok := r.get(s.name, st.name)
 	if !ok {
@@ -188,7 +223,7 @@ func settingName(st setting) string { return st.name }
 
 func (r *report) throughputTable(p func(string, ...any)) {
 	r.serverTable(p, "Throughput",
-		"Median requests per second (for `batch`, requests in batches, that is batch items, per second), and in brackets the ratio to the raw echo.",
+		"Median requests per second (for `batch`, requests in batches, that is batch items, per second), and in brackets the ratio to the raw echo under the same setting (over TLS, to the raw TLS echo).",
 		r.loadSettings(),
 		func(st setting) string {
 			if st.pinned {
@@ -200,8 +235,8 @@ func (r *report) throughputTable(p func(string, ...any)) {
 }
 
 func (r *report) throughputCell(s server, st setting) string {
-	if st.batch > 0 && !s.batches {
-		return "no batches"
+	if u := unsupported(s, st); u != "" {
+		return u
 	}
 	c, ok := r.get(s.name, st.name)
 	if !ok {
@@ -236,8 +271,16 @@ func (r *report) memoryTable(p func(string, ...any)) {
 	r.serverTable(p, "Idle memory",
 		"Median growth of the server's resident memory (VmRSS) per idle session, in KiB: RSS once every session is up (each has made one echo call) minus RSS before the first, divided by the number of sessions.",
 		r.idleSettings(),
-		func(st setting) string { return fmtCount(float64(st.idle)) + " sessions" },
+		func(st setting) string {
+			if st.tls {
+				return fmtCount(float64(st.idle)) + " TLS sessions"
+			}
+			return fmtCount(float64(st.idle)) + " sessions"
+		},
 		func(s server, st setting) string {
+			if u := unsupported(s, st); u != "" {
+				return u
+			}
 			if c, ok := r.get(s.name, st.name); ok {
 				return fmt.Sprintf("%.1f", c.kib)
 			}
@@ -254,30 +297,220 @@ func (r *report) cpuTable(p func(string, ...any)) {
 		})
 }
 
-// goal is one line of the goals table.
+// goal is one line of a goals table.
 type goal struct {
-	setting, want, got string
-	met                *bool // nil: not measured
+	setting, server, want, got string
+	met                        *bool // nil: not measured, or information
+	// info marks a figure reported for information, with no verdict.
+	info bool
+	// missing says why the goal has no figure: "not run" (the setting,
+	// server or benchmark was not part of the run) or "failed"; "" when
+	// it has one.
+	missing string
+}
+
+// verdict is the last column of a goal's row.
+func (g goal) verdict() string {
+	switch {
+	case g.missing != "":
+		return g.missing
+	case g.info:
+		return "information"
+	case g.met == nil:
+		return "not run"
+	case *g.met:
+		return "**met**"
+	}
+	return "not met"
 }
 
 func (r *report) goalsTable(p func(string, ...any)) {
 	p("## Goals")
 	p("")
-	p("The goals of issue 7, with the ratios of this run (medians). gorpcx runs with its default protections on.")
+	p("The goals of issue 17, computed from this run (medians). A ratio is to the raw echo under the same setting in this run (over TLS, to the raw TLS echo), for gorpcx and for %s, the server whose echo is a plain Go function adapted by reflection. gorpcx runs with its default protections on; \"information\" rows are figures without a goal of their own, and \"not run\" marks a goal whose setting, server or benchmark was not part of this run.", funcName)
+	p("")
+	p("| goal | server | wanted | measured | |")
+	p("| --- | --- | --- | --- | --- |")
+	for _, g := range r.goals() {
+		p("| %s | %s | %s | %s | %s |", g.setting, label(g.server), g.want, g.got, g.verdict())
+	}
+	p("")
+	p("### Earlier goals (issue 7)")
 	p("")
 	p("| setting | goal | measured | |")
 	p("| --- | --- | --- | --- |")
-	for _, g := range r.goals() {
-		verdict := "not measured"
-		if g.met != nil {
-			verdict = "not met"
-			if *g.met {
-				verdict = "**met**"
-			}
-		}
-		p("| %s | %s | %s | %s |", g.setting, g.want, g.got, verdict)
+	for _, g := range r.earlierGoals() {
+		p("| %s | %s | %s | %s |", g.setting, g.want, g.got, g.verdict())
 	}
 	p("")
+}
+
+// status says why server has no figure under setting: "failed" if every
+// run failed, else "not run".
+func (r *report) status(server, setting string) string {
+	if c, ok := r.cells[key{server, setting}]; ok && c.runs == 0 && c.failed > 0 {
+		return "failed"
+	}
+	return "not run"
+}
+
+// ratioGoal is the goal that srv's throughput under setting is at least
+// want times base's; of is how the figures name base.
+func (r *report) ratioGoal(name, srv, setting, base, of string, want float64) goal {
+	g := goal{setting: name, server: srv, want: fmt.Sprintf("≥ %g × %s", want, of), got: "–"}
+	v, ok := r.rps(srv, setting)
+	b, bok := r.rps(base, setting)
+	if !ok || !bok || b <= 0 {
+		g.missing = "not run"
+		for _, pair := range [][2]string{{srv, setting}, {base, setting}} {
+			if r.status(pair[0], pair[1]) == "failed" {
+				g.missing = "failed"
+			}
+		}
+		return g
+	}
+	g.got = fmt.Sprintf("%.2f × %s (%s against %s)", v/b, of, fmtCount(v), fmtCount(b))
+	g.met = verdict(v >= want*b)
+	return g
+}
+
+// kibGoal is the goal that srv's idle memory per session under setting
+// is at most want KiB (want 0: for information, with the figure of base,
+// which of names, if there is one).
+func (r *report) kibGoal(name, srv, setting, base, of string, want float64) goal {
+	g := goal{setting: name, server: srv, want: fmt.Sprintf("≤ %g KiB", want), got: "–", info: want == 0}
+	if g.info {
+		g.want = "information (`" + setting + "`)"
+	}
+	c, ok := r.get(srv, setting)
+	if !ok {
+		g.missing = r.status(srv, setting)
+		return g
+	}
+	g.got = fmt.Sprintf("%.1f KiB", c.kib)
+	if b, ok := r.get(base, setting); ok && base != "" {
+		g.got += fmt.Sprintf(" (%s %.1f KiB)", of, b.kib)
+	}
+	if !g.info {
+		g.met = verdict(c.kib <= want)
+	}
+	return g
+}
+
+// idleGoalKiB is issue 17's goal for the server memory of an idle
+// session, at 10,000 sessions.
+const idleGoalKiB = 8.0
+
+// judged are the servers the goals of issue 17 judge.
+var judged = []string{gorpcxName, funcName}
+
+// goals returns the goals of issue 17, with the figures of this run.
+func (r *report) goals() []goal {
+	var gs []goal
+	for _, srv := range judged {
+		g := r.ratioGoal("c1d1, pinned", srv, "c1d1", rawName, "raw echo", 0.9)
+		if g.met != nil {
+			v, _ := r.rps(srv, "c1d1")
+			raw, _ := r.rps(rawName, "c1d1")
+			g.got += fmt.Sprintf("; %.1f µs added per round trip", 1e6/v-1e6/raw)
+		}
+		gs = append(gs, g)
+	}
+	for _, srv := range judged {
+		gs = append(gs, r.ratioGoal("c64d8", srv, "c64d8", rawName, "raw echo", 0.55))
+	}
+	for _, srv := range judged {
+		gs = append(gs, r.ratioGoal("c1000d1", srv, "c1000d1", rawName, "raw echo", 0.9))
+	}
+	for _, srv := range judged {
+		gs = append(gs, r.ratioGoal("batch (items/s)", srv, "batch", rawName, "raw echo", 0.3))
+	}
+	gs = append(gs, r.ratioGoal("c1d64, no cost per byte", freeBytesName, "c1d64", rawName, "raw echo", 0.6))
+	for _, srv := range judged {
+		g := r.ratioGoal("c1d64, default cost per byte", srv, "c1d64", rawName, "raw echo", 0)
+		g.want, g.info, g.met = "information: throttled by the byte cost by design (see the notes)", true, nil
+		gs = append(gs, g)
+	}
+	for _, srv := range judged {
+		gs = append(gs, r.ratioGoal("c64d8 over TLS", srv, "c64d8-tls", rawName, "raw TLS echo", 0.6))
+	}
+	gs = append(gs, r.fanOutGoal())
+	for _, srv := range judged {
+		gs = append(gs, r.kibGoal("idle memory per session, 10,000 sessions", srv, "idle10k", "", "", idleGoalKiB))
+	}
+	for _, srv := range judged {
+		gs = append(gs, r.kibGoal("idle memory per TLS session, 10,000 sessions", srv, "idle10k-tls", rawName, "raw TLS echo", 0))
+	}
+	gs = append(gs, r.allocGoal())
+	return gs
+}
+
+// fanOutGoal is the goal of pubsub's fan-out: one notification to
+// 10,000 subscribed sessions delivered to the last within 1.5 times the
+// time of a plain loop writing the same bytes; its p99 is reported.
+func (r *report) fanOutGoal() goal {
+	g := goal{setting: "fan-out: one notification to 10,000 subscribed sessions", server: "pubsub.Hub",
+		want: "to the last delivery ≤ 1.5 × a plain loop writing the same bytes", got: "–"}
+	if r.fanout == nil {
+		g.missing = "not run"
+		return g
+	}
+	hubLast, ok1 := fanOutMedian(r.fanout, "hub", "last-ns")
+	loopLast, ok2 := fanOutMedian(r.fanout, "plain-loop", "last-ns")
+	if !ok1 || !ok2 || loopLast <= 0 {
+		g.missing = "failed"
+		return g
+	}
+	g.got = fmt.Sprintf("%.2f × plain loop (%.1f ms against %.1f ms)", hubLast/loopLast, hubLast/1e6, loopLast/1e6)
+	hubP99, ok1 := fanOutMedian(r.fanout, "hub", "p99-ns")
+	loopP99, ok2 := fanOutMedian(r.fanout, "plain-loop", "p99-ns")
+	if ok1 && ok2 {
+		g.got += fmt.Sprintf("; p99 delivery %.1f ms (plain loop %.1f ms)", hubP99/1e6, loopP99/1e6)
+	}
+	g.met = verdict(hubLast <= 1.5*loopLast)
+	return g
+}
+
+// roundTripBench is the micro-benchmark of the allocation goal: one call
+// and its answer over net.Pipe, both ends in the process.
+const roundTripBench = "BenchmarkRoundTrip/pipe/raw"
+
+// allocGoal is the goal of at most 4 allocations for a round trip over
+// net.Pipe, both ends, from the micro-benchmarks.
+func (r *report) allocGoal() goal {
+	g := goal{setting: "round trip over net.Pipe, both ends", server: "session",
+		want: "≤ 4 allocations", got: "–"}
+	if r.micro == nil {
+		g.missing = "not run"
+		return g
+	}
+	for _, row := range r.micro.rows {
+		if row.pkg != "session" || benchBase(row.name) != roundTripBench {
+			continue
+		}
+		n, err := strconv.ParseFloat(row.metric("allocs/op"), 64)
+		if err != nil {
+			continue
+		}
+		g.got = fmt.Sprintf("%s allocs/op, %s B/op (%s)", row.metric("allocs/op"), row.metric("B/op"), roundTripBench)
+		g.met = verdict(n <= 4)
+		return g
+	}
+	g.missing = "failed"
+	return g
+}
+
+// benchBase is a benchmark's name without the -GOMAXPROCS suffix go test
+// adds ("BenchmarkX/y-2" is "BenchmarkX/y").
+func benchBase(name string) string {
+	i := strings.LastIndexByte(name, '-')
+	if i < 0 {
+		return name
+	}
+	if _, err := strconv.Atoi(name[i+1:]); err != nil {
+		return name
+	}
+	return name[:i]
 }
 
 // rps returns the throughput median of server under setting name.
@@ -307,7 +540,9 @@ func (r *report) bestGoPeer(name string) (string, float64, bool) {
 
 func verdict(ok bool) *bool { return &ok }
 
-func (r *report) goals() []goal {
+// earlierGoals returns the goals of issue 7, with the figures of this
+// run.
+func (r *report) earlierGoals() []goal {
 	var gs []goal
 	g, gok := r.rps(gorpcxName, "c64d8")
 	raw, rawOK := r.rps(rawName, "c64d8")

@@ -49,11 +49,14 @@ type proc struct {
 	done chan struct{} // closed when the process has been waited for
 }
 
-// startServer starts s (pinned to CPU 0 if pinned) and waits for its
-// "listening on" line.
-func (h *harness) startServer(s server, pinned bool, logName string) (*proc, error) {
+// startServer starts s for setting st (pinned to CPU 0 if st is, with
+// -tls if st is over TLS) and waits for its "listening on" line.
+func (h *harness) startServer(s server, st setting, logName string) (*proc, error) {
 	args := s.command(h)
-	if pinned {
+	if st.tls {
+		args = append(args, "-tls")
+	}
+	if st.pinned {
 		args = append([]string{"taskset", "-c", "0"}, args...)
 	}
 	logf, err := os.Create(filepath.Join(h.logDir, logName))
@@ -150,14 +153,14 @@ func rssKiB(pid int) (float64, error) {
 // measure runs one server under one load setting.
 func (h *harness) measure(rep int, s server, st setting) measurement {
 	m := measurement{rep: rep, server: s.name, setting: st.name}
-	p, err := h.startServer(s, st.pinned, fmt.Sprintf("%s-%s-%d.log", s.name, st.name, rep))
+	p, err := h.startServer(s, st, fmt.Sprintf("%s-%s-%d.log", s.name, st.name, rep))
 	if err != nil {
 		m.err = err
 		return m
 	}
 	defer p.stop()
 
-	args := []string{h.bin("loadgen"), "-addr", p.addr,
+	args := []string{h.bin("loadgen"), "-addr", p.addr, "-tls=" + strconv.FormatBool(st.tls),
 		"-c", strconv.Itoa(st.conns), "-p", strconv.Itoa(st.depth), "-batch", strconv.Itoa(st.batch),
 		"-d", h.duration.String(), "-warmup", h.warmup.String(),
 		"-payload", strconv.Itoa(h.payload), "-seed", strconv.Itoa(rep + 1),
@@ -220,7 +223,7 @@ func (h *harness) measure(rep int, s server, st setting) measurement {
 // its RSS from before the sessions to once they are all up, per session.
 func (h *harness) measureIdle(rep int, s server, st setting) measurement {
 	m := measurement{rep: rep, server: s.name, setting: st.name}
-	p, err := h.startServer(s, false, fmt.Sprintf("%s-%s-%d.log", s.name, st.name, rep))
+	p, err := h.startServer(s, st, fmt.Sprintf("%s-%s-%d.log", s.name, st.name, rep))
 	if err != nil {
 		m.err = err
 		return m
@@ -234,7 +237,7 @@ func (h *harness) measureIdle(rep int, s server, st setting) measurement {
 		m.err = err
 		return m
 	}
-	cmd := exec.Command(h.bin("loadgen"), "-addr", p.addr, "-idle", strconv.Itoa(st.idle),
+	cmd := exec.Command(h.bin("loadgen"), "-addr", p.addr, "-idle", strconv.Itoa(st.idle), "-tls="+strconv.FormatBool(st.tls),
 		"-payload", strconv.Itoa(h.payload), "-server", s.name, "-setting", st.name)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

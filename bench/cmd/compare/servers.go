@@ -10,6 +10,7 @@ type server struct {
 	name    string // label in the tables and in the loadgen's output
 	title   string // what it is, for the page
 	batches bool   // it answers JSON-RPC batches
+	tls     bool   // it serves TLS with -tls, and runs the TLS settings
 	python  bool   // it needs Python's aiorpcX
 	// only lists the settings it runs in; empty: all of them.
 	only []string
@@ -20,7 +21,7 @@ type server struct {
 
 // runs reports whether s runs in setting st.
 func (s server) runs(st setting) bool {
-	return (st.batch == 0 || s.batches) && (len(s.only) == 0 || slices.Contains(s.only, st.name))
+	return (st.batch == 0 || s.batches) && (!st.tls || s.tls) && (len(s.only) == 0 || slices.Contains(s.only, st.name))
 }
 
 // rawName and gorpcxName are the servers the goals compare against.
@@ -32,6 +33,9 @@ const (
 	// batch only: what a busy connection does before the byte cost
 	// throttles it.
 	freeBytesName = "gorpcx-free-bytes"
+	// funcName is gorpcx with echo adapted by handler.MustFunc: the
+	// reflection-bound server, judged by the same goals as gorpcx.
+	funcName = "gorpcx-func"
 )
 
 // goPeers are the Go libraries gorpcx competes with.
@@ -41,16 +45,16 @@ var goPeers = []string{"sourcegraph", "sourcegraph-async", "jrpc2"}
 // defaultServers those compared unless -servers says otherwise.
 var (
 	allServers = []server{
-		{name: rawName, title: "raw newline echo by byte scanning, no JSON parsing (the ceiling)", batches: true,
+		{name: rawName, title: "raw newline echo by byte scanning, no JSON parsing (the ceiling); with -tls the raw TLS echo", batches: true, tls: true,
 			command: func(h *harness) []string { return []string{h.bin("rawecho")} }},
-		{name: gorpcxName, title: "gorpcx, the default settings of examples/interop-server (max sessions raised to 20,000)", batches: true,
+		{name: gorpcxName, title: "gorpcx, the default settings of examples/interop-server (max sessions raised to 20,000)", batches: true, tls: true,
 			command: func(h *harness) []string { return []string{h.bin("gorpcx"), "-max-sessions", "20000"} }},
-		{name: freeBytesName, title: "gorpcx as above but with no cost per byte (errors still cost, every other protection on), at c1d64 and batch only and outside the goals: what a busy connection does before aiorpcX's byte cost throttles it", batches: true,
+		{name: freeBytesName, title: "gorpcx as above but with no cost per byte (errors still cost, every other protection on), at c1d64 and batch only: what a busy connection does before aiorpcX's byte cost throttles it (the c1d64 goal is judged on it)", batches: true,
 			only: []string{"c1d64", "batch"},
 			command: func(h *harness) []string {
 				return []string{h.bin("gorpcx"), "-byte-cost", "0", "-max-sessions", "20000"}
 			}},
-		{name: "gorpcx-func", title: "gorpcx with echo adapted by handler.MustFunc, as interop-server registers it", batches: true,
+		{name: funcName, title: "gorpcx with echo adapted by handler.MustFunc, as interop-server registers it (reflection on every call)", batches: true, tls: true,
 			command: func(h *harness) []string { return []string{h.bin("gorpcx"), "-func", "-max-sessions", "20000"} }},
 		{name: "sourcegraph", title: "github.com/sourcegraph/jsonrpc2, plain object stream, serial handler",
 			command: func(h *harness) []string { return []string{h.bin("sourcegraph")} }},
@@ -63,7 +67,7 @@ var (
 				return []string{h.python, filepath.Join(h.benchDir, "aiorpcx_echo.py")}
 			}},
 	}
-	defaultServers = []string{rawName, gorpcxName, freeBytesName, "sourcegraph", "sourcegraph-async", "jrpc2", aiorpcxName}
+	defaultServers = []string{rawName, gorpcxName, freeBytesName, funcName, "sourcegraph", "sourcegraph-async", "jrpc2", aiorpcxName}
 )
 
 // A setting is one load (or the idle-memory test).
@@ -74,6 +78,7 @@ type setting struct {
 	batch        int  // requests per batch, 0 for none
 	pinned       bool // server and load generator on CPU 0 only
 	idle         int  // idle sessions held, for the memory test
+	tls          bool // over TLS: -tls to the server and the load generator
 }
 
 // allSettings lists the settings in table order.
@@ -83,8 +88,10 @@ var allSettings = []setting{
 	{name: "c64d8", title: "64 connections, 8 requests in flight each", conns: 64, depth: 8},
 	{name: "c1000d1", title: "1,000 connections, 1 request in flight each", conns: 1000, depth: 1},
 	{name: "batch", title: "4 connections, 4 batches of 100 requests in flight each", conns: 4, depth: 4, batch: 100},
+	{name: "c64d8-tls", title: "c64d8 over TLS: TLS 1.3 at Go's defaults, the same self-signed ECDSA P-256 certificate type on every server, every handshake done before the warm-up", conns: 64, depth: 8, tls: true},
 	{name: "idle1k", title: "1,000 idle sessions (each made one echo call), server RSS growth per session", idle: 1000},
 	{name: "idle10k", title: "10,000 idle sessions, server RSS growth per session", idle: 10000},
+	{name: "idle10k-tls", title: "idle10k over TLS (as c64d8-tls)", idle: 10000, tls: true},
 }
 
 func findServer(name string) (server, bool) {

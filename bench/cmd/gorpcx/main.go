@@ -7,7 +7,11 @@
 // default is the limit of sessions held at once, given by -max-sessions
 // (the default 1,000 would refuse the benchmark's 10,000 idle sessions).
 // For the notes of the page, -byte-cost changes the cost of each byte
-// sent or received (0: bytes are free; errors still cost).
+// sent or received (0: bytes are free; errors still cost). With -tls the
+// endpoint serves TLS (server.Server's TLS field, as interop-server's
+// -tls sets it) with the configuration of every benchmark server's -tls:
+// a self-signed ECDSA P-256 certificate from transport.SelfSigned, TLS
+// 1.3, Go's defaults otherwise.
 //
 // The echo method is a session.HandlerFunc, in a handler.Methods table,
 // that splits the params with handler.Positional (no reflection) and
@@ -17,7 +21,7 @@
 //
 // Usage:
 //
-//	gorpcx [-addr 127.0.0.1:0] [-max-sessions 1000] [-func] [-byte-cost 0.00001] [-log info] [-cpuprofile F] [-memprofile F]
+//	gorpcx [-addr 127.0.0.1:0] [-max-sessions 1000] [-func] [-tls] [-byte-cost 0.00001] [-log info] [-cpuprofile F] [-memprofile F]
 //
 // The first line on standard output is "listening on HOST:PORT". Logs go
 // to standard error. It serves until SIGINT or SIGTERM, then shuts down
@@ -40,6 +44,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/gorpcx/gorpcx/bench/internal/startup"
 	"github.com/gorpcx/gorpcx/framing"
 	"github.com/gorpcx/gorpcx/handler"
 	"github.com/gorpcx/gorpcx/protocol"
@@ -51,6 +56,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen `address`")
 	maxSessions := flag.Int("max-sessions", server.DefaultMaxSessions, "sessions held at once")
 	useFunc := flag.Bool("func", false, "register echo with handler.MustFunc, as interop-server does")
+	useTLS := flag.Bool("tls", false, "serve TLS 1.3 with a self-signed ECDSA P-256 certificate made at start")
 	byteCost := flag.Float64("byte-cost", session.DefaultCost().PerByte, "cost of each byte sent or received (aiorpcX's 1/100,000 by default)")
 	level := flag.String("log", "info", "log level: debug, info, warn or error")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to `file` until shutdown")
@@ -108,6 +114,9 @@ func main() {
 		},
 		MaxSessions: *maxSessions,
 		Logger:      logger,
+	}
+	if *useTLS {
+		srv.TLS = startup.TLSConfig()
 	}
 	if err := srv.Listen(ctx); err != nil {
 		logger.Error("cannot listen", zap.Error(err))

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gorpcx/gorpcx/bench/internal/jsonscan"
+	"github.com/gorpcx/gorpcx/bench/internal/startup"
 )
 
 func TestBuckets(t *testing.T) {
@@ -147,18 +149,22 @@ func TestParseBatch(t *testing.T) {
 
 // echoServer is a test server: it answers each request line, or each
 // pair of lines in reverse order when swap is set; with corrupt it
-// answers with a wrong result.
+// answers with a wrong result; with useTLS it serves TLS as the
+// benchmark servers' -tls does.
 type echoServer struct {
 	ln            net.Listener
 	swap, corrupt bool
 	wg            sync.WaitGroup
 }
 
-func startEchoServer(t *testing.T, swap, corrupt bool) *echoServer {
+func startEchoServer(t *testing.T, swap, corrupt, useTLS bool) *echoServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if useTLS {
+		ln = tls.NewListener(ln, startup.TLSConfig())
 	}
 	s := &echoServer{ln: ln, swap: swap, corrupt: corrupt}
 	s.wg.Go(func() {
@@ -241,11 +247,14 @@ func TestLoad(t *testing.T) {
 	tests := []struct {
 		name          string
 		swap, corrupt bool
+		tls           bool
 		conns, depth  int
 		batch         int
 		wantErrors    bool
 	}{
 		{name: "in order", conns: 2, depth: 8},
+		{name: "over TLS", tls: true, conns: 2, depth: 8},
+		{name: "batches over TLS", tls: true, conns: 2, depth: 2, batch: 10},
 		{name: "one at a time", conns: 1, depth: 1},
 		{name: "out of order", swap: true, conns: 2, depth: 8},
 		{name: "batches", conns: 2, depth: 2, batch: 10},
@@ -253,9 +262,9 @@ func TestLoad(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := startEchoServer(t, tt.swap, tt.corrupt)
+			s := startEchoServer(t, tt.swap, tt.corrupt, tt.tls)
 			cfg := &config{
-				addr: s.ln.Addr().String(), conns: tt.conns, depth: tt.depth, batch: tt.batch,
+				addr: s.ln.Addr().String(), conns: tt.conns, depth: tt.depth, batch: tt.batch, tls: tt.tls,
 				duration: 300 * time.Millisecond, warmup: 50 * time.Millisecond,
 				payload: 8, seed: 1, dialTimeout: 5 * time.Second,
 			}
@@ -283,13 +292,51 @@ func TestLoad(t *testing.T) {
 }
 
 func TestIdleCall(t *testing.T) {
-	s := startEchoServer(t, false, false)
-	nc, err := net.Dial("tcp", s.ln.Addr().String())
+	for _, useTLS := range []bool{false, true} {
+		s := startEchoServer(t, false, false, useTLS)
+		cfg := &config{addr: s.ln.Addr().String(), tls: useTLS, dialTimeout: 5 * time.Second}
+		ncs, err := dialAll(cfg, 3)
+		if err != nil {
+			t.Fatalf("tls %v: dialAll: %v", useTLS, err)
+		}
+		for i, nc := range ncs {
+			if _, isTLS := nc.(*tls.Conn); isTLS != useTLS {
+				t.Errorf("tls %v: connection %d is a %T", useTLS, i, nc)
+			}
+			if err := callOnce(nc, []byte(`"hello"`), make([]byte, 256), 5*time.Second); err != nil {
+				t.Errorf("tls %v: callOnce: %v", useTLS, err)
+			}
+		}
+		closeAll(ncs)
+	}
+}
+
+// TestTLSDialFailure: a -tls load against a server that does not speak
+// TLS (here one that writes a line and closes) fails to dial, with the
+// handshake named, instead of counting errors later.
+func TestTLSDialFailure(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	if err := callOnce(nc, []byte(`"hello"`), make([]byte, 256), 5*time.Second); err != nil {
-		t.Errorf("callOnce: %v", err)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte("not TLS\n"))
+			_ = c.Close()
+		}
+	})
+	defer func() {
+		_ = ln.Close()
+		wg.Wait()
+	}()
+	cfg := &config{addr: ln.Addr().String(), tls: true, dialTimeout: 2 * time.Second}
+	_, err = dialAll(cfg, 2)
+	if err == nil || !strings.Contains(err.Error(), "TLS handshake") {
+		t.Errorf("dialAll with -tls against a server without TLS: %v, want a TLS handshake error", err)
 	}
 }

@@ -14,9 +14,15 @@
 // no "id" or "params" inside a string before the real member. It is a
 // yardstick, not a server to use.
 //
+// With -tls it is the raw TLS echo, the ceiling of the TLS settings: the
+// same echo over crypto/tls (tls.NewListener), with the configuration of
+// every benchmark server's -tls (a self-signed ECDSA P-256 certificate
+// from transport.SelfSigned, TLS 1.3, Go's defaults otherwise). The
+// handshake happens on the connection's first read.
+//
 // Usage:
 //
-//	rawecho [-addr 127.0.0.1:0]
+//	rawecho [-addr 127.0.0.1:0] [-tls]
 //
 // The first line on standard output is "listening on HOST:PORT". It
 // serves until SIGINT or SIGTERM.
@@ -25,6 +31,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"flag"
 	"log"
 	"net"
@@ -39,8 +46,16 @@ const maxLine = 1_000_000
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen `address`")
+	useTLS := flag.Bool("tls", false, "serve TLS 1.3 with a self-signed ECDSA P-256 certificate made at start")
 	flag.Parse()
+	var cfg *tls.Config
+	if *useTLS {
+		cfg = startup.TLSConfig()
+	}
 	ln := startup.Listen(*addr)
+	if cfg != nil {
+		ln = tls.NewListener(ln, cfg)
+	}
 	startup.ExitOnSignal()
 	for {
 		c, err := ln.Accept()

@@ -3,11 +3,16 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/tls"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gorpcx/gorpcx/bench/internal/startup"
 )
 
 func TestAnswer(t *testing.T) {
@@ -70,4 +75,53 @@ func TestServePipelined(t *testing.T) {
 	}
 	_ = client.Close()
 	<-done
+}
+
+// TestServeTLS: with -tls's configuration the echo answers over TLS 1.3,
+// with an ECDSA P-256 certificate.
+func TestServeTLS(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln = tls.NewListener(ln, startup.TLSConfig())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		serve(c)
+	}()
+	defer func() {
+		_ = ln.Close()
+		<-done
+	}()
+	c, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write([]byte(`{"id":1,"params":["a"]}` + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"jsonrpc":"2.0","result":"a","id":1}` + "\n"; line != want {
+		t.Errorf("answer %q, want %q", line, want)
+	}
+	st := c.ConnectionState()
+	if st.Version != tls.VersionTLS13 {
+		t.Errorf("TLS version %x, want TLS 1.3", st.Version)
+	}
+	if len(st.PeerCertificates) != 1 {
+		t.Fatalf("%d peer certificates, want one", len(st.PeerCertificates))
+	}
+	if k, ok := st.PeerCertificates[0].PublicKey.(*ecdsa.PublicKey); !ok || k.Curve != elliptic.P256() {
+		t.Errorf("certificate key %T, want ECDSA P-256", st.PeerCertificates[0].PublicKey)
+	}
 }
