@@ -9,8 +9,10 @@
 //	                     [-out ../docs/performance.md] [-servers a,b] [-settings x,y]
 //
 // Servers (see servers.go): raw-echo (the ceiling), gorpcx, sourcegraph,
-// sourcegraph-async, jrpc2, aiorpcx, gorpcx-free-bytes (c1d64 and batch
-// only, for the notes) and, on request, gorpcx-func.
+// sourcegraph-async, jrpc2, geth (go-ethereum's rpc.Server, whose echo is
+// bench_echo: the load generator is told each server's method name),
+// aiorpcx, gorpcx-free-bytes (c1d64 and batch only, for the notes) and,
+// on request, gorpcx-func.
 // Settings: c1d1 (pinned to CPU 0 with taskset), c1d64, c64d8, c1000d1,
 // batch (4 connections, 4 batches of 100 in flight) and the idle-memory
 // tests idle1k and idle10k.
@@ -162,7 +164,7 @@ func run() error {
 // build compiles the load generator and the Go servers.
 func (h *harness) build() error {
 	cmd := exec.Command("go", "build", "-o", h.binDir+string(filepath.Separator),
-		"./cmd/loadgen", "./cmd/rawecho", "./cmd/gorpcx", "./cmd/sourcegraph", "./cmd/jrpc2")
+		"./cmd/loadgen", "./cmd/rawecho", "./cmd/gorpcx", "./cmd/sourcegraph", "./cmd/jrpc2", "./cmd/geth")
 	cmd.Dir = h.benchDir
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
