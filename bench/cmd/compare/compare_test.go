@@ -108,7 +108,7 @@ func fakeHarness() *harness {
 		h.servers = append(h.servers, s)
 	}
 	h.settings = allSettings
-	speed := map[string]float64{rawName: 10, gorpcxName: 9, freeBytesName: 20, funcName: 7, "sourcegraph": 2, "sourcegraph-async": 2.5, "jrpc2": 2.2, aiorpcxName: 0.4}
+	speed := map[string]float64{rawName: 10, gorpcxName: 9, freeBytesName: 20, funcName: 7, "sourcegraph": 2, "sourcegraph-async": 2.5, "jrpc2": 2.2, gethName: 1.5, aiorpcxName: 0.4}
 	for _, st := range h.settings {
 		for _, s := range h.servers {
 			m := measurement{server: s.name, setting: st.name}
@@ -165,6 +165,17 @@ func TestEarlierGoals(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(line{})); diff != "" {
 		t.Errorf("goals (-want +got):\n%s", diff)
+	}
+
+	// geth is a Go peer: the best one, it is the one compared with.
+	for i, m := range r.h.results {
+		if m.server == gethName && m.setting == "c64d8" {
+			r.h.results[i].load.RPS = 45000
+		}
+	}
+	r.cells = medians(r.h.results)
+	if g := r.earlierGoals()[0]; g.got != "2.00 × geth, 0.90 × raw echo" || *g.met {
+		t.Errorf("c64d8 goal with geth the best Go peer: %q, met %v", g.got, *g.met)
 	}
 }
 
@@ -368,6 +379,9 @@ func TestPageAndChart(t *testing.T) {
 		"| **gorpcx** | 90,000 (0.90) |",
 		"| sourcegraph | 20,000 (0.20) | 20,000 (0.20) | 20,000 (0.20) | 20,000 (0.20) | no batches |",
 		"| jrpc2 | 22,000 (0.22) |",
+		"| geth | 15,000 (0.15) |",
+		"- `geth`: github.com/ethereum/go-ethereum/rpc,",
+		"echo has another name (`geth` as `bench_echo`)",
 		"| gorpcx-free-bytes | – | 200,000 (2.00) | – | – | 20,000,000 (2.00) |",
 		`boom \| bang`,
 		"| sourcegraph | 20,000 (0.20) | 20,000 (0.20) | 20,000 (0.20) | 20,000 (0.20) | no batches | no TLS |",

@@ -42,7 +42,7 @@ func (h *harness) machine() machineInfo {
 				"import sys, aiorpcx; print('aiorpcX', getattr(aiorpcx, '__version__', None) or aiorpcx._version_str, 'on Python', sys.version.split()[0])")
 		}
 	}
-	if libs := output(h.benchDir, "go", "list", "-m", "github.com/sourcegraph/jsonrpc2", "github.com/creachadair/jrpc2"); libs != "" {
+	if libs := output(h.benchDir, "go", "list", "-m", "github.com/sourcegraph/jsonrpc2", "github.com/creachadair/jrpc2", "github.com/ethereum/go-ethereum"); libs != "" {
 		m.libs = strings.Split(libs, "\n")
 	}
 	if c := output(h.root, "git", "rev-parse", "--short", "HEAD"); c != "" {

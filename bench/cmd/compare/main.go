@@ -10,7 +10,9 @@
 //
 // Servers (see servers.go): raw-echo (the ceiling), gorpcx, gorpcx-func
 // (echo adapted by handler.MustFunc), sourcegraph, sourcegraph-async,
-// jrpc2, aiorpcx and gorpcx-free-bytes (c1d64 and batch only).
+// jrpc2, geth (go-ethereum's rpc.Server, whose echo is bench_echo: the
+// load generator is told each server's method name), aiorpcx and
+// gorpcx-free-bytes (c1d64 and batch only).
 // Settings: c1d1 (pinned to CPU 0 with taskset), c1d64, c64d8, c1000d1,
 // batch (4 connections, 4 batches of 100 in flight), c64d8-tls (c64d8
 // over TLS) and the idle-memory tests idle1k, idle10k and idle10k-tls.
@@ -176,7 +178,7 @@ func settingNames() string {
 // build compiles the load generator and the Go servers.
 func (h *harness) build() error {
 	cmd := exec.Command("go", "build", "-o", h.binDir+string(filepath.Separator),
-		"./cmd/loadgen", "./cmd/rawecho", "./cmd/gorpcx", "./cmd/sourcegraph", "./cmd/jrpc2")
+		"./cmd/loadgen", "./cmd/rawecho", "./cmd/gorpcx", "./cmd/sourcegraph", "./cmd/jrpc2", "./cmd/geth")
 	cmd.Dir = h.benchDir
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {

@@ -111,7 +111,17 @@ func (r *report) page() string {
 	p("")
 	p("## Servers")
 	p("")
-	p("Each answers `echo(value) -> value` over newline-delimited JSON-RPC 2.0 on 127.0.0.1.")
+	var renamed []string
+	for _, s := range h.servers {
+		if s.echoMethod() != "echo" {
+			renamed = append(renamed, fmt.Sprintf("`%s` as `%s`", s.name, s.echoMethod()))
+		}
+	}
+	if len(renamed) > 0 {
+		p("Each answers `echo(value) -> value` over newline-delimited JSON-RPC 2.0 on 127.0.0.1; where a server's method names are namespaced, echo has another name (%s).", strings.Join(renamed, ", "))
+	} else {
+		p("Each answers `echo(value) -> value` over newline-delimited JSON-RPC 2.0 on 127.0.0.1.")
+	}
 	p("")
 	for _, s := range h.servers {
 		p("- `%s`: %s.", s.name, s.title)

@@ -163,7 +163,7 @@ func (h *harness) measure(rep int, s server, st setting) measurement {
 	args := []string{h.bin("loadgen"), "-addr", p.addr, "-tls=" + strconv.FormatBool(st.tls),
 		"-c", strconv.Itoa(st.conns), "-p", strconv.Itoa(st.depth), "-batch", strconv.Itoa(st.batch),
 		"-d", h.duration.String(), "-warmup", h.warmup.String(),
-		"-payload", strconv.Itoa(h.payload), "-seed", strconv.Itoa(rep + 1),
+		"-payload", strconv.Itoa(h.payload), "-seed", strconv.Itoa(rep + 1), "-method", s.echoMethod(),
 		"-server", s.name, "-setting", st.name}
 	if st.pinned {
 		args = append([]string{"taskset", "-c", "0"}, args...)
@@ -238,7 +238,7 @@ func (h *harness) measureIdle(rep int, s server, st setting) measurement {
 		return m
 	}
 	cmd := exec.Command(h.bin("loadgen"), "-addr", p.addr, "-idle", strconv.Itoa(st.idle), "-tls="+strconv.FormatBool(st.tls),
-		"-payload", strconv.Itoa(h.payload), "-server", s.name, "-setting", st.name)
+		"-payload", strconv.Itoa(h.payload), "-method", s.echoMethod(), "-server", s.name, "-setting", st.name)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()

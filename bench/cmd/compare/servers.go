@@ -9,6 +9,7 @@ import (
 type server struct {
 	name    string // label in the tables and in the loadgen's output
 	title   string // what it is, for the page
+	method  string // the echo method's name; empty: "echo"
 	batches bool   // it answers JSON-RPC batches
 	tls     bool   // it serves TLS with -tls, and runs the TLS settings
 	python  bool   // it needs Python's aiorpcX
@@ -17,6 +18,15 @@ type server struct {
 	// command returns the program and arguments that start it, given
 	// the directory of the built binaries.
 	command func(h *harness) []string
+}
+
+// echoMethod returns the name of s's echo method, which the load
+// generator calls.
+func (s server) echoMethod() string {
+	if s.method == "" {
+		return "echo"
+	}
+	return s.method
 }
 
 // runs reports whether s runs in setting st.
@@ -36,10 +46,11 @@ const (
 	// funcName is gorpcx with echo adapted by handler.MustFunc: the
 	// reflection-bound server, judged by the same goals as gorpcx.
 	funcName = "gorpcx-func"
+	gethName = "geth"
 )
 
 // goPeers are the Go libraries gorpcx competes with.
-var goPeers = []string{"sourcegraph", "sourcegraph-async", "jrpc2"}
+var goPeers = []string{"sourcegraph", "sourcegraph-async", "jrpc2", gethName}
 
 // allServers lists every server the harness knows, in table order;
 // defaultServers those compared unless -servers says otherwise.
@@ -62,12 +73,15 @@ var (
 			command: func(h *harness) []string { return []string{h.bin("sourcegraph"), "-async"} }},
 		{name: "jrpc2", title: "github.com/creachadair/jrpc2, channel.Line, default options", batches: true,
 			command: func(h *harness) []string { return []string{h.bin("jrpc2")} }},
+		{name: gethName, title: "github.com/ethereum/go-ethereum/rpc, an rpc.Server serving each connection with rpc.NewCodec (Server.ServeListener, as a node serves IPC) with a node's default batch limits (1,000 requests and 25,000,000 bytes of results a batch); its methods are namespaced, so echo is bench_echo", batches: true,
+			method:  "bench_echo",
+			command: func(h *harness) []string { return []string{h.bin("geth")} }},
 		{name: aiorpcxName, title: "Python aiorpcX (Debian's python3-aiorpcx), RPCSession at its defaults", batches: true, python: true,
 			command: func(h *harness) []string {
 				return []string{h.python, filepath.Join(h.benchDir, "aiorpcx_echo.py")}
 			}},
 	}
-	defaultServers = []string{rawName, gorpcxName, freeBytesName, funcName, "sourcegraph", "sourcegraph-async", "jrpc2", aiorpcxName}
+	defaultServers = []string{rawName, gorpcxName, freeBytesName, funcName, "sourcegraph", "sourcegraph-async", "jrpc2", gethName, aiorpcxName}
 )
 
 // A setting is one load (or the idle-memory test).

@@ -62,7 +62,7 @@ func newConn(nc net.Conn, r *run, value []byte) *conn {
 	return &conn{
 		nc:    nc,
 		run:   r,
-		tmpl:  newTemplate(value, r.batch),
+		tmpl:  newTemplate(r.method, value, r.batch),
 		want:  value,
 		depth: uint64(r.depth),
 		slots: make([]slot, w),

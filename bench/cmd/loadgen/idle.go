@@ -11,8 +11,9 @@ import (
 	"time"
 )
 
-// idle opens cfg.idle connections, makes one echo call on each, prints
-// the result line, and holds the connections until a signal or cfg.hold.
+// idle opens cfg.idle connections, makes one call of the echo method
+// cfg.method on each, prints the result line, and holds the connections
+// until a signal or cfg.hold.
 func idle(cfg *config) (*result, error) {
 	ncs, err := dialAll(cfg, cfg.idle)
 	if err != nil {
@@ -31,7 +32,7 @@ func idle(cfg *config) (*result, error) {
 		wg.Go(func() {
 			buf := make([]byte, 4096)
 			for i := range work {
-				if err := callOnce(ncs[i], vs[i], buf, cfg.dialTimeout); err != nil {
+				if err := callOnce(ncs[i], cfg.method, vs[i], buf, cfg.dialTimeout); err != nil {
 					mu.Lock()
 					res.Errors++
 					if res.FirstError == "" {
@@ -60,10 +61,10 @@ func idle(cfg *config) (*result, error) {
 	return res, nil
 }
 
-// callOnce sends echo(value) with ID 0 on nc and checks the answer,
+// callOnce sends method(value) with ID 0 on nc and checks the answer,
 // within timeout; buf is scratch space for the answer.
-func callOnce(nc net.Conn, value, buf []byte, timeout time.Duration) error {
-	t := newTemplate(value, 0)
+func callOnce(nc net.Conn, method string, value, buf []byte, timeout time.Duration) error {
+	t := newTemplate(method, value, 0)
 	if err := nc.SetDeadline(time.Now().Add(timeout)); err != nil {
 		return err
 	}

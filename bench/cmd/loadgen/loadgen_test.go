@@ -61,24 +61,48 @@ func TestQuantile(t *testing.T) {
 
 func TestMessages(t *testing.T) {
 	value := []byte(`"xyz"`)
-	single := newTemplate(value, 0)
-	batch := newTemplate(value, 3)
-	got := []string{
-		string(single.appendMessage(nil, 7)),
-		string(batch.appendMessage(nil, 2)),
+	tests := []struct {
+		name, method string
+		items        int
+		seq          uint64
+		want         string
+	}{
+		{"single", "echo", 0, 7, `{"jsonrpc":"2.0","id":7,"method":"echo","params":["xyz"]}` + "\n"},
+		{"batch", "echo", 3, 2,
+			`[{"jsonrpc":"2.0","id":6,"method":"echo","params":["xyz"]},` +
+				`{"jsonrpc":"2.0","id":7,"method":"echo","params":["xyz"]},` +
+				`{"jsonrpc":"2.0","id":8,"method":"echo","params":["xyz"]}]` + "\n"},
+		{"namespaced method", "bench_echo", 0, 0, `{"jsonrpc":"2.0","id":0,"method":"bench_echo","params":["xyz"]}` + "\n"},
+		{"method needing escapes", `a"b\`, 0, 1, `{"jsonrpc":"2.0","id":1,"method":"a\"b\\","params":["xyz"]}` + "\n"},
 	}
-	want := []string{
-		`{"jsonrpc":"2.0","id":7,"method":"echo","params":["xyz"]}` + "\n",
-		`[{"jsonrpc":"2.0","id":6,"method":"echo","params":["xyz"]},` +
-			`{"jsonrpc":"2.0","id":7,"method":"echo","params":["xyz"]},` +
-			`{"jsonrpc":"2.0","id":8,"method":"echo","params":["xyz"]}]` + "\n",
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("messages (-want +got):\n%s", diff)
+	for _, tt := range tests {
+		tmpl := newTemplate(tt.method, value, tt.items)
+		if diff := cmp.Diff(tt.want, string(tmpl.appendMessage(nil, tt.seq))); diff != "" {
+			t.Errorf("%s: message (-want +got):\n%s", tt.name, diff)
+		}
 	}
 	v := makeValue(16, rand.New(rand.NewPCG(1, 2)))
 	if len(v) != 18 || v[0] != '"' || v[17] != '"' || bytes.ContainsAny(v[1:17], `"\`) {
 		t.Errorf("makeValue(16) = %s", v)
+	}
+}
+
+// TestAppendMessageAllocs checks that a message is built without
+// allocating once the buffer has room, whatever the method's name.
+func TestAppendMessageAllocs(t *testing.T) {
+	for _, method := range []string{"echo", "bench_echo"} {
+		for _, items := range []int{0, 100} {
+			tmpl := newTemplate(method, []byte(`"0123456789abcdef"`), items)
+			buf := make([]byte, 0, 64<<10)
+			seq := uint64(0)
+			allocs := testing.AllocsPerRun(100, func() {
+				buf = tmpl.appendMessage(buf[:0], seq)
+				seq++
+			})
+			if allocs != 0 {
+				t.Errorf("appendMessage(%s, batch %d): %g allocations, want 0", method, items, allocs)
+			}
+		}
 	}
 }
 
@@ -116,7 +140,7 @@ func TestCheckResponse(t *testing.T) {
 }
 
 func TestParseBatch(t *testing.T) {
-	r := &run{depth: 1, batch: 2}
+	r := &run{method: "echo", depth: 1, batch: 2}
 	c := newConn(nil, r, []byte(`"v"`))
 	seen := make([]bool, 2)
 	tests := []struct {
@@ -150,14 +174,16 @@ func TestParseBatch(t *testing.T) {
 // echoServer is a test server: it answers each request line, or each
 // pair of lines in reverse order when swap is set; with corrupt it
 // answers with a wrong result; with useTLS it serves TLS as the
-// benchmark servers' -tls does.
+// benchmark servers' -tls does. It answers the method named method (echo
+// if empty) and calls of any other with an error.
 type echoServer struct {
 	ln            net.Listener
+	method        string
 	swap, corrupt bool
 	wg            sync.WaitGroup
 }
 
-func startEchoServer(t *testing.T, swap, corrupt, useTLS bool) *echoServer {
+func startEchoServer(t *testing.T, method string, swap, corrupt, useTLS bool) *echoServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -166,7 +192,10 @@ func startEchoServer(t *testing.T, swap, corrupt, useTLS bool) *echoServer {
 	if useTLS {
 		ln = tls.NewListener(ln, startup.TLSConfig())
 	}
-	s := &echoServer{ln: ln, swap: swap, corrupt: corrupt}
+	if method == "" {
+		method = "echo"
+	}
+	s := &echoServer{ln: ln, method: method, swap: swap, corrupt: corrupt}
 	s.wg.Go(func() {
 		for {
 			c, err := ln.Accept()
@@ -208,16 +237,21 @@ func (s *echoServer) serve(c net.Conn) {
 // answer returns the answer line to a request line or batch.
 func (s *echoServer) answer(line []byte) []byte {
 	one := func(req []byte) []byte {
-		var id, params []byte
+		var id, method, params []byte
 		jsonscan.Object(req, 0, func(m jsonscan.Member) bool {
 			switch string(m.Key) {
 			case `"id"`:
 				id = m.Value
+			case `"method"`:
+				method = m.Value
 			case `"params"`:
 				params = m.Value
 			}
 			return true
 		})
+		if string(method) != `"`+s.method+`"` {
+			return []byte(`{"jsonrpc":"2.0","error":{"code":-32601,"message":"method not found"},"id":` + string(id) + `}`)
+		}
 		value := params[1 : len(params)-1]
 		if s.corrupt {
 			value = []byte(`"corrupt"`)
@@ -245,12 +279,13 @@ func (s *echoServer) answer(line []byte) []byte {
 
 func TestLoad(t *testing.T) {
 	tests := []struct {
-		name          string
-		swap, corrupt bool
-		tls           bool
-		conns, depth  int
-		batch         int
-		wantErrors    bool
+		name                 string
+		serverMethod, method string // "" for echo
+		swap, corrupt        bool
+		tls                  bool
+		conns, depth         int
+		batch                int
+		wantErrHas           string // "" for a run without errors
 	}{
 		{name: "in order", conns: 2, depth: 8},
 		{name: "over TLS", tls: true, conns: 2, depth: 8},
@@ -258,13 +293,19 @@ func TestLoad(t *testing.T) {
 		{name: "one at a time", conns: 1, depth: 1},
 		{name: "out of order", swap: true, conns: 2, depth: 8},
 		{name: "batches", conns: 2, depth: 2, batch: 10},
-		{name: "wrong results", corrupt: true, conns: 1, depth: 4, wantErrors: true},
+		{name: "namespaced method", serverMethod: "bench_echo", method: "bench_echo", conns: 2, depth: 4, batch: 5},
+		{name: "wrong results", corrupt: true, conns: 1, depth: 4, wantErrHas: "differs"},
+		{name: "wrong method", serverMethod: "bench_echo", conns: 1, depth: 4, wantErrHas: "-32601"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := startEchoServer(t, tt.swap, tt.corrupt, tt.tls)
+			s := startEchoServer(t, tt.serverMethod, tt.swap, tt.corrupt, tt.tls)
+			method := tt.method
+			if method == "" {
+				method = "echo"
+			}
 			cfg := &config{
-				addr: s.ln.Addr().String(), conns: tt.conns, depth: tt.depth, batch: tt.batch, tls: tt.tls,
+				addr: s.ln.Addr().String(), method: method, conns: tt.conns, depth: tt.depth, batch: tt.batch, tls: tt.tls,
 				duration: 300 * time.Millisecond, warmup: 50 * time.Millisecond,
 				payload: 8, seed: 1, dialTimeout: 5 * time.Second,
 			}
@@ -272,9 +313,9 @@ func TestLoad(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tt.wantErrors {
-				if res.Errors == 0 || !strings.Contains(res.FirstError, "differs") {
-					t.Errorf("errors %d (first %q), want errors for wrong results", res.Errors, res.FirstError)
+			if tt.wantErrHas != "" {
+				if res.Errors == 0 || !strings.Contains(res.FirstError, tt.wantErrHas) {
+					t.Errorf("errors %d (first %q), want errors with %q", res.Errors, res.FirstError, tt.wantErrHas)
 				}
 				return
 			}
@@ -293,7 +334,7 @@ func TestLoad(t *testing.T) {
 
 func TestIdleCall(t *testing.T) {
 	for _, useTLS := range []bool{false, true} {
-		s := startEchoServer(t, false, false, useTLS)
+		s := startEchoServer(t, "", false, false, useTLS)
 		cfg := &config{addr: s.ln.Addr().String(), tls: useTLS, dialTimeout: 5 * time.Second}
 		ncs, err := dialAll(cfg, 3)
 		if err != nil {
@@ -303,7 +344,7 @@ func TestIdleCall(t *testing.T) {
 			if _, isTLS := nc.(*tls.Conn); isTLS != useTLS {
 				t.Errorf("tls %v: connection %d is a %T", useTLS, i, nc)
 			}
-			if err := callOnce(nc, []byte(`"hello"`), make([]byte, 256), 5*time.Second); err != nil {
+			if err := callOnce(nc, "echo", []byte(`"hello"`), make([]byte, 256), 5*time.Second); err != nil {
 				t.Errorf("tls %v: callOnce: %v", useTLS, err)
 			}
 		}
@@ -338,5 +379,33 @@ func TestTLSDialFailure(t *testing.T) {
 	_, err = dialAll(cfg, 2)
 	if err == nil || !strings.Contains(err.Error(), "TLS handshake") {
 		t.Errorf("dialAll with -tls against a server without TLS: %v, want a TLS handshake error", err)
+	}
+}
+
+func TestIdleCallMethod(t *testing.T) {
+	tests := []struct {
+		name, serverMethod, method string
+		errHas                     string // "" for no error
+	}{
+		{"echo", "echo", "echo", ""},
+		{"namespaced method", "bench_echo", "bench_echo", ""},
+		{"wrong method", "bench_echo", "echo", "-32601"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startEchoServer(t, tt.serverMethod, false, false, false)
+			nc, err := net.Dial("tcp", s.ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			err = callOnce(nc, tt.method, []byte(`"hello"`), make([]byte, 256), 5*time.Second)
+			switch {
+			case tt.errHas == "" && err != nil:
+				t.Errorf("callOnce: %v", err)
+			case tt.errHas != "" && (err == nil || !strings.Contains(err.Error(), tt.errHas)):
+				t.Errorf("callOnce error = %v, want one with %q", err, tt.errHas)
+			}
+		})
 	}
 }

@@ -5,8 +5,11 @@
 // Usage:
 //
 //	loadgen -addr HOST:PORT [-c 1] [-p 1] [-d 10s] [-warmup 2s] [-payload 16]
-//	        [-batch 0] [-seed 1] [-tls] [-server NAME] [-setting NAME]
-//	loadgen -addr HOST:PORT -idle N [-tls] [-hold 10m]
+//	        [-batch 0] [-seed 1] [-method echo] [-tls] [-server NAME] [-setting NAME]
+//	loadgen -addr HOST:PORT -idle N [-tls] [-hold 10m] [-method echo]
+//
+// -method names the echo method (default "echo"; go-ethereum's server,
+// whose methods are namespaced, calls it "bench_echo").
 //
 // It opens -c connections and keeps -p messages in flight on each
 // (pipelined): a message is one request, or with -batch B a batch of B
@@ -78,6 +81,7 @@ type config struct {
 	warmup          time.Duration
 	payload, batch  int
 	seed            uint64
+	method          string
 	server, setting string
 	idle            int
 	tls             bool
@@ -88,6 +92,7 @@ type config struct {
 
 // run is the state the connections of a run share.
 type run struct {
+	method       string
 	depth, batch int
 	began        time.Time
 	phase        atomic.Int32
@@ -147,6 +152,7 @@ func parseFlags() (*config, error) {
 	flag.IntVar(&c.payload, "payload", 16, "characters of the echo value (a JSON string)")
 	flag.IntVar(&c.batch, "batch", 0, "requests per batch (0: no batches)")
 	flag.Uint64Var(&c.seed, "seed", 1, "seed of the echo values")
+	flag.StringVar(&c.method, "method", "echo", "`name` of the echo method")
 	flag.StringVar(&c.server, "server", "", "server label for the output")
 	flag.StringVar(&c.setting, "setting", "", "setting label for the output")
 	flag.IntVar(&c.idle, "idle", 0, "open this many idle connections and hold them")
@@ -166,6 +172,8 @@ func parseFlags() (*config, error) {
 		return nil, errors.New("-d must be positive and -warmup not negative")
 	case c.payload < 0 || c.batch < 0 || c.idle < 0:
 		return nil, errors.New("-payload, -batch and -idle must not be negative")
+	case c.method == "":
+		return nil, errors.New("-method must not be empty")
 	}
 	return &c, nil
 }
@@ -255,7 +263,7 @@ func load(cfg *config) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &run{depth: cfg.depth, batch: cfg.batch, began: time.Now(), stop: make(chan struct{})}
+	r := &run{method: cfg.method, depth: cfg.depth, batch: cfg.batch, began: time.Now(), stop: make(chan struct{})}
 	vs := values(cfg, cfg.conns)
 	conns := make([]*conn, len(ncs))
 	var wg sync.WaitGroup

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"strconv"
 )
@@ -28,12 +29,18 @@ type template struct {
 	items          int // 0: a single request, not a batch
 }
 
-// newTemplate returns the template of an echo request of value, to be
-// sent in batches of items requests (0 for no batches).
-func newTemplate(value []byte, items int) template {
+// newTemplate returns the template of a request calling method (the
+// echo method) with value, to be sent in batches of items requests (0
+// for no batches). The method name is encoded as a JSON string once,
+// here.
+func newTemplate(method string, value []byte, items int) template {
+	name, _ := json.Marshal(method) // a string always encodes
+	suffix := append([]byte(`,"method":`), name...)
+	suffix = append(suffix, `,"params":[`...)
+	suffix = append(suffix, value...)
 	return template{
 		prefix: []byte(`{"jsonrpc":"2.0","id":`),
-		suffix: append(append([]byte(`,"method":"echo","params":[`), value...), "]}"...),
+		suffix: append(suffix, "]}"...),
 		items:  items,
 	}
 }
