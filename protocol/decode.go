@@ -31,7 +31,7 @@ func (c *codec) DecodeInto(msg []byte, items []Item) (Message, error) {
 		c.dialect.Store(uint32(detected))
 		dialect = detected
 	}
-	d := decoder{limits: c.limits, dialect: dialect, items: items[:0]}
+	d := decoder{limits: c.limits, dialect: dialect, items: items[:0], methods: &c.methods}
 	d.Buf, d.MaxDepth = msg, c.maxDepth // in place: a scanner value would be copied in
 	m, pe := d.decode()
 	if pe != nil {
@@ -71,6 +71,7 @@ type decoder struct {
 	ref     [2]strRef
 	nref    int
 	more    []strRef
+	methods *methodCache // nil: none
 }
 
 // addRef records a string to fill in.
@@ -585,6 +586,11 @@ func (d *decoder) fill() {
 	}
 	if r := &d.ref[0]; d.nref == 1 && !r.esc {
 		r.end = len(r.raw)
+		if r.what == refMethod && d.methods != nil {
+			// The one string of a request with a number ID.
+			d.assign(d.methods.name(r.raw), d.ref[:1])
+			return
+		}
 		d.assign(string(r.raw), d.ref[:1])
 		return
 	}

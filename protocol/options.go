@@ -88,6 +88,7 @@ func New(d Dialect, o *Options) Codec {
 type codec struct {
 	limits
 	dialect atomic.Uint32
+	methods methodCache
 }
 
 func (c *codec) Dialect() Dialect { return Dialect(c.dialect.Load()) }
