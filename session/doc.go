@@ -20,8 +20,8 @@
 // a new goroutine if the handler takes long or calls the peer. Serving
 // grows the reader's stack, which the runtime would keep while the
 // reader waits: on a *framing.Conn of this SDK's framers, a reader that
-// served a request and then waits a second with nothing to read hands
-// the reading to a new goroutine with the smallest stack, so an idle
+// served a request and then received nothing for one to two seconds
+// hands the reading to a new goroutine with the smallest stack, so an idle
 // session holds 2 KiB of stack, not 4 or more (Stats.ReaderRestarts
 // counts them; a message half read is kept).
 //

@@ -22,8 +22,12 @@ func (s *Session) readLoop() error {
 	for {
 		msg, err := s.stream.ReadMessage()
 		if err != nil {
-			if s.restartReading(err) {
+			end, resume := s.restartReading(err)
+			if end {
 				return errHandedOff
+			}
+			if resume {
+				continue
 			}
 			if err := s.readError(err, buffered); err != nil {
 				return err

@@ -20,11 +20,14 @@ import (
 // it needs, per session, on a server holding 10,000 idle ones).
 //
 // So after serving inline the reader sets a read deadline restartAfter
-// ahead. If it passes while the reader waits, the reading is handed to
-// a new goroutine, which starts with the smallest stack, and the old one
-// ends; the message being read, if any, is kept by the framing. A busy
-// session is restarted at most once per restartAfter (a goroutine and a
-// stack copy, about a microsecond), an idle one once. Only a
+// ahead. If it passes while the reader waits and nothing was received
+// since it was set, the reading is handed to a new goroutine, which
+// starts with the smallest stack, and the old one ends; the message
+// being read, if any, is kept by the framing. If something was received
+// meanwhile, the session is busy and its stack in use: the deadline is
+// only set again, restartAfter ahead (a wake-up and a timer, about a
+// microsecond, once per restartAfter). So a busy session keeps its
+// reader, and one gone idle gets a new one within two restartAfter. Only a
 // *framing.Conn whose framer keeps a partly read message across a failed
 // read (framing.Conn.SetReadDeadline) takes part; other streams keep
 // their reader.
@@ -37,9 +40,10 @@ var restartAfter = time.Second
 // readerRestart is the reader's own state of the restart: only the
 // goroutine reading touches it.
 type readerRestart struct {
-	conn  *framing.Conn // nil: the stream cannot take part
-	after time.Duration // restartAfter
-	armed bool          // the deadline is set
+	conn     *framing.Conn // nil: the stream cannot take part
+	after    time.Duration // restartAfter
+	armed    bool          // the deadline is set
+	received uint64        // messages received when it was set
 }
 
 // initRestart sets the session up for restarts if its stream can take
@@ -59,22 +63,33 @@ func (s *Session) armRestart() {
 	}
 	if s.restart.conn.SetReadDeadline(time.Now().Add(s.restart.after)) == nil {
 		s.restart.armed = true
+		s.restart.received = s.stats.recvCount.Load()
 	}
 }
 
-// restartReading reports whether err is the restart deadline passing;
-// if so, a new goroutine reads on and the caller must end. The
-// deadline is cleared first: if that fails (the connection is closing)
-// it is not the restart's, and the caller handles err as any other.
-func (s *Session) restartReading(err error) bool {
+// restartReading handles err if it is the restart deadline passing: it
+// reports whether the caller must end (a new goroutine reads on), and
+// sets resume if the caller must read on itself (the session was busy:
+// the deadline is set again). If the deadline cannot be moved (the
+// connection is closing) err is not the restart's, and the caller
+// handles it as any other.
+func (s *Session) restartReading(err error) (end, resume bool) {
 	if !s.restart.armed || !errors.Is(err, os.ErrDeadlineExceeded) {
-		return false
+		return false, false
+	}
+	if n := s.stats.recvCount.Load(); n != s.restart.received {
+		s.restart.received = n
+		if s.restart.conn.SetReadDeadline(time.Now().Add(s.restart.after)) != nil {
+			s.restart.armed = false
+			return false, false
+		}
+		return false, true
 	}
 	s.restart.armed = false
 	if s.restart.conn.SetReadDeadline(time.Time{}) != nil {
-		return false
+		return false, false
 	}
 	s.restarts.Add(1)
 	s.takeOverReading()
-	return true
+	return true, false
 }

@@ -120,3 +120,29 @@ func TestReaderIsKeptWhenTheFramerCannotResume(t *testing.T) {
 		t.Fatalf("session ended: %v", err)
 	}
 }
+
+// TestBusyReaderIsKept: a session that goes on receiving keeps its
+// reader (the deadline is only set again); once it goes quiet, the
+// reader is replaced.
+func TestBusyReaderIsKept(t *testing.T) {
+	srv, cli, r := restartPeer(t, framing.Newline{})
+	// restartPeer made restartAfter 20 ms for the session: requests
+	// every 2 ms for 30 of its periods would have restarted a reader
+	// that ignored the traffic about 30 times. A stall of the machine
+	// longer than a period may let one through.
+	deadline := time.Now().Add(30 * 20 * time.Millisecond)
+	for i := 0; time.Now().Before(deadline); i++ {
+		if _, err := cli.Write([]byte(`{"jsonrpc":"2.0","id":` + strconv.Itoa(i) + `,"method":"add","params":[1,2]}` + "\n")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if n := srv.Stats().ReaderRestarts; n > 3 {
+		t.Errorf("ReaderRestarts = %d while the session was busy, want at most 3", n)
+	}
+	busy := srv.Stats().ReaderRestarts
+	waitFor(t, "the reader of the quiet session to be replaced", func() bool { return srv.Stats().ReaderRestarts > busy })
+}

@@ -42,8 +42,8 @@ type Stats struct {
 	// request (ignored).
 	CancelsSent, CancelsReceived, CancelsUnknown uint64
 	// ReaderRestarts counts the times the reader, having served a
-	// request itself, waited on an idle connection for a second and
-	// was replaced by a new goroutine, so that the stack the request
+	// request itself, received nothing for a second or two and was
+	// replaced by a new goroutine, so that the stack the request
 	// grew was given back (see the package documentation).
 	ReaderRestarts uint64
 }
