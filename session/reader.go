@@ -106,6 +106,10 @@ func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }
 	m, err := s.codec.DecodeInto(buf, s.items[:0])
 	if err != nil {
 		s.protocolError(err, nil)
+	} else if !m.Batch {
+		if s.dispatchOne(&m.Items[0], len(msg)) {
+			return true
+		}
 	} else if s.dispatch(m, len(msg)) {
 		// Another goroutine reads now, into s.items.
 		return true
@@ -117,6 +121,49 @@ func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }
 		s.endBurst()
 	}
 	return false
+}
+
+// dispatchOne routes the item of a message that is not a batch, as
+// dispatch does. It is dispatch's path for single messages, kept apart
+// with a small frame: a request served inline runs its handler and
+// writes its reply below it, on the reader's stack (see restart.go).
+func (s *Session) dispatchOne(it *protocol.Item, size int) (handedOff bool) {
+	switch it.Kind {
+	case protocol.KindResponse:
+		s.deliver(it.RawID, it, nil)
+	case protocol.KindInvalid:
+		s.invalidItem(it, nil)
+	default:
+		if s.cfg.cancel != nil && s.isCancel(it) {
+			s.cancelIncoming(it)
+			return false
+		}
+		if !s.bursting {
+			if served, off := s.tryInline(it, size); served {
+				return off
+			}
+		}
+		s.accept(newSoloRequest(s, it), size)
+	}
+	return false
+}
+
+// invalidItem handles an item that is not valid JSON-RPC: a malformed
+// response fails the call it answers, anything else is a protocol
+// error. It returns the batch call the response belonged to, if any.
+//
+//go:noinline
+func (s *Session) invalidItem(it *protocol.Item, br *batchReply) *batchCall {
+	if it.Err != nil && it.Err.Response && it.RawID != nil {
+		// A malformed response: the call it answers gets the
+		// protocol error instead of waiting in vain.
+		if ce, n := s.peerCheck(lineMalformedResponse); ce != nil {
+			ce.Write(zap.Error(it.Err), suppressed(n))
+		}
+		return s.deliver(it.RawID, nil, it.Err)
+	}
+	s.protocolError(it.Err, br)
+	return nil
 }
 
 // dispatch routes the items of one message: responses to the calls
@@ -142,18 +189,9 @@ func (s *Session) dispatch(m protocol.Message, size int) (handedOff bool) {
 				touched = appendUnique(touched, bc)
 			}
 		case protocol.KindInvalid:
-			if it.Err != nil && it.Err.Response && it.RawID != nil {
-				// A malformed response: the call it answers gets the
-				// protocol error instead of waiting in vain.
-				if ce, n := s.peerCheck(lineMalformedResponse); ce != nil {
-					ce.Write(zap.Error(it.Err), suppressed(n))
-				}
-				if bc := s.deliver(it.RawID, nil, it.Err); bc != nil && m.Batch {
-					touched = appendUnique(touched, bc)
-				}
-				continue
+			if bc := s.invalidItem(it, br); bc != nil && m.Batch {
+				touched = appendUnique(touched, bc)
 			}
-			s.protocolError(it.Err, br)
 		default:
 			if s.cfg.cancel != nil && s.isCancel(it) {
 				s.cancelIncoming(it)

@@ -86,11 +86,7 @@ func (s *Session) reply(in *incoming, result any, err error) {
 		buf.b, encErr = s.appendResult(buf.b[:0], id, result)
 	}
 	if encErr != nil {
-		if ce, n := s.peerCheck(lineCannotEncode); ce != nil {
-			ce.Write(zap.String("method", clip(in.item.Request.Method)), zap.Error(encErr), suppressed(n))
-		}
-		s.countError(0)
-		buf.b, _ = s.codec.AppendError(buf.b[:0], id, protocol.InternalError("internal server error"))
+		buf.b = s.cannotEncode(in, buf.b[:0], encErr)
 	}
 	if in.batch != nil {
 		in.batch.add(id, buf)
@@ -104,6 +100,20 @@ func (s *Session) reply(in *incoming, result any, err error) {
 	// The reader itself answers a request it refuses; it must not wait.
 	s.w.send(buf, !in.refused)
 	in.runAfterReply()
+}
+
+// cannotEncode logs and counts a result that could not be encoded, and
+// appends the internal error sent instead. Kept out of reply, whose
+// frame is on the reader's stack when it serves inline.
+//
+//go:noinline
+func (s *Session) cannotEncode(in *incoming, dst []byte, err error) []byte {
+	if ce, n := s.peerCheck(lineCannotEncode); ce != nil {
+		ce.Write(zap.String("method", clip(in.item.Request.Method)), zap.Error(err), suppressed(n))
+	}
+	s.countError(0)
+	dst, _ = s.codec.AppendError(dst, in.item.RawID, protocol.InternalError("internal server error"))
+	return dst
 }
 
 // oversized encodes aiorpcX's reply for a response over the limit.

@@ -113,14 +113,7 @@ func (w *writer) sendCtx(ctx context.Context, buf *buffer, flush bool) error {
 	w.mu.Lock()
 	for w.err == nil && w.bytes > 0 && w.bytes+n > w.maxBuffer {
 		if !flush {
-			queued := w.bytes
-			w.mu.Unlock()
-			putBuffer(buf)
-			if ce, n := w.hooks.peerCheck(lineWriteOverflow); ce != nil {
-				ce.Write(zap.Int("queued", queued), zap.Int("limit", w.maxBuffer), suppressed(n))
-			}
-			w.hooks.abort(ErrSendStalled)
-			return &ConnectionError{Err: ErrSendStalled}
+			return w.overflowLocked(buf)
 		}
 		if !w.flushing && !w.corked {
 			// Nobody writes the backlog: this sender does.
@@ -147,6 +140,23 @@ func (w *writer) sendCtx(ctx context.Context, buf *buffer, flush bool) error {
 		return &ConnectionError{Err: err}
 	}
 	return w.queueLocked(buf, flush)
+}
+
+// overflowLocked drops buf, which does not fit in the backlog of a
+// sender that may not wait, and ends the session. Called with mu held;
+// returns with it released. Kept out of sendCtx, whose frame is on the
+// reader's stack when it serves inline.
+//
+//go:noinline
+func (w *writer) overflowLocked(buf *buffer) error {
+	queued := w.bytes
+	w.mu.Unlock()
+	putBuffer(buf)
+	if ce, n := w.hooks.peerCheck(lineWriteOverflow); ce != nil {
+		ce.Write(zap.Int("queued", queued), zap.Int("limit", w.maxBuffer), suppressed(n))
+	}
+	w.hooks.abort(ErrSendStalled)
+	return &ConnectionError{Err: ErrSendStalled}
 }
 
 // trySend queues buf if the backlog has room for it, to be written on
@@ -309,18 +319,34 @@ func (w *writer) flushLocked() error {
 		w.hooks.wakeReader()
 	}
 	if err != nil {
-		w.log.Debug("write failed", zap.Error(err))
-		w.hooks.abort(err)
-		return &ConnectionError{Err: err}
+		return w.failed(err)
 	}
 	return nil
 }
 
+// failed ends the session after a failed write. Kept out of
+// flushLocked, whose frame is on the reader's stack when it serves
+// inline.
+//
+//go:noinline
+func (w *writer) failed(err error) error {
+	w.log.Debug("write failed", zap.Error(err))
+	w.hooks.abort(err)
+	return &ConnectionError{Err: err}
+}
+
+// write writes q, timed by the stall watch if there is one.
 func (w *writer) write(q []*buffer) error {
-	if w.stall != nil {
-		w.stall.begin()
-		defer w.stall.end()
+	if w.stall == nil {
+		return w.writeQueue(q)
 	}
+	w.stall.begin()
+	err := w.writeQueue(q)
+	w.stall.end()
+	return err
+}
+
+func (w *writer) writeQueue(q []*buffer) error {
 	if w.batch != nil && len(q) > 1 {
 		w.scratch = w.scratch[:0]
 		for _, b := range q {
