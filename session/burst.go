@@ -61,8 +61,11 @@ func (s *Session) burstTimeout() {
 }
 
 // burstAnswered counts a request of a burst as answered (its reply, if
-// any, is queued); the last one of an ended burst writes them all.
-func (s *Session) burstAnswered(in *incoming) {
+// any, is queued); the last one of an ended burst writes them all: the
+// caller itself if it may wait for the write (a worker), else a
+// goroutine of the writer's (the reader, which must not wait, answers
+// the requests it refuses; a timer answers those that timed out).
+func (s *Session) burstAnswered(in *incoming, mayWait bool) {
 	if !in.inBurst {
 		return
 	}
@@ -74,6 +77,10 @@ func (s *Session) burstAnswered(in *incoming) {
 	}
 	s.sched.mu.Unlock()
 	if last {
-		s.w.uncork()
+		if mayWait {
+			s.w.uncorkAndWrite()
+		} else {
+			s.w.uncork()
+		}
 	}
 }

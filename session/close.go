@@ -110,6 +110,7 @@ func (s *Session) abort(cause error) {
 		close(s.quit)
 		s.sched.mu.Lock()
 		s.sched.stopReading = true
+		s.wakeAllParkedLocked()
 		for in := s.sched.unanswered.head; in != nil; in = in.next {
 			in.cancel(context.Canceled)
 		}

@@ -70,6 +70,6 @@ func (s *Session) expire() {
 		if in.batch != nil {
 			in.batch.release(true)
 		}
-		s.burstAnswered(in)
+		s.burstAnswered(in, false)
 	}
 }

@@ -158,7 +158,7 @@ func (s *Session) answered(in *incoming) {
 	if in.batch != nil {
 		in.batch.release(true)
 	}
-	s.burstAnswered(in)
+	s.burstAnswered(in, !in.refused)
 }
 
 func (s *Session) checkDrainedLocked() {

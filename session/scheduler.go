@@ -45,6 +45,7 @@ type scheduler struct {
 	target      int           // current concurrency target after throttling
 	fraction    float64       // cost fraction behind target
 	workers     int           // worker goroutines running
+	tasks       int           // workers running a task of goAsync
 	idle        []*parked     // workers waiting for work, most recent last
 	busy        int           // requests running a handler
 	gids        []uint64      // goroutines that run handlers: workers and readers

@@ -259,7 +259,14 @@ func (w *writer) cork() {
 
 // uncork ends a burst: what was queued meanwhile is written, on a
 // goroutine of its own, since the reader must never block on a write.
-func (w *writer) uncork() {
+func (w *writer) uncork() { w.endCork(false) }
+
+// uncorkAndWrite is uncork for a goroutine that may wait for the
+// write (a worker that answered the last request of a burst): it
+// writes what was held itself, and no goroutine is started for it.
+func (w *writer) uncorkAndWrite() { w.endCork(true) }
+
+func (w *writer) endCork(write bool) {
 	w.mu.Lock()
 	if !w.corked {
 		w.mu.Unlock()
@@ -269,6 +276,11 @@ func (w *writer) uncork() {
 	if w.holdArmed {
 		w.holdArmed = false
 		w.hold.Stop()
+	}
+	if write && w.err == nil && !w.flushing && len(w.queue) > 0 {
+		w.flushing = true
+		_ = w.flushLocked()
+		return
 	}
 	w.flushQueuedLocked()
 }
