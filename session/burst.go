@@ -46,6 +46,30 @@ func (s *Session) endBurst() {
 	s.sched.mu.Unlock()
 }
 
+// endBurstWriting is endBurst for the reader at the end of a burst it
+// dispatched: if every request of the burst is answered (the reader
+// served them itself, see inline.go), it writes the held replies
+// itself rather than start a goroutine for them, under the same inline
+// budget as a request it serves: if the write takes longer, another
+// goroutine takes the reading over, and it reports true (the caller
+// must stop reading).
+func (s *Session) endBurstWriting() (handedOff bool) {
+	if !s.bursting {
+		return false
+	}
+	s.bursting = false
+	s.sched.mu.Lock()
+	if s.sched.burstLeft != 0 {
+		s.sched.burstEnded = true
+		s.sched.mu.Unlock()
+		return false
+	}
+	s.sched.mu.Unlock()
+	s.handOff.Reset(s.inlineBudget)
+	s.w.uncorkAndWrite()
+	return !s.handOff.Stop()
+}
+
 // burstTimeout runs when the writer's hold time passed: the held
 // replies were written; if the reader has dispatched the whole burst,
 // the writer is uncorked for good, the slowest requests of the burst

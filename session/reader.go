@@ -108,25 +108,29 @@ func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }
 		s.protocolError(err, nil)
 	} else if !m.Batch {
 		if s.dispatchOne(&m.Items[0], len(msg)) {
+			// Another goroutine reads now, into s.items.
 			return true
 		}
-	} else if s.dispatch(m, len(msg)) {
-		// Another goroutine reads now, into s.items.
-		return true
+	} else {
+		s.dispatchBatch(m, len(msg))
 	}
 	if !m.Batch {
 		s.items[0] = protocol.Item{} // let the message go
 	}
 	if !more {
-		s.endBurst()
+		return s.endBurstWriting()
 	}
 	return false
 }
 
-// dispatchOne routes the item of a message that is not a batch, as
-// dispatch does. It is dispatch's path for single messages, kept apart
-// with a small frame: a request served inline runs its handler and
-// writes its reply below it, on the reader's stack (see restart.go).
+// dispatchOne routes the item of a message that is not a batch: a
+// response to the call waiting for it, a request or notification to be
+// served at once by the reader (see inline.go) or else queued, an
+// invalid item to its error reply. It reports whether the reading was
+// handed over to another goroutine while it served a request. The item
+// is the reader's (s.items): a request queued is copied out of it. Its
+// frame is small: a request served inline runs its handler and writes
+// its reply below it, on the reader's stack (see restart.go).
 func (s *Session) dispatchOne(it *protocol.Item, size int) (handedOff bool) {
 	switch it.Kind {
 	case protocol.KindResponse:
@@ -138,10 +142,11 @@ func (s *Session) dispatchOne(it *protocol.Item, size int) (handedOff bool) {
 			s.cancelIncoming(it)
 			return false
 		}
-		if !s.bursting {
-			if served, off := s.tryInline(it, size); served {
-				return off
-			}
+		// Also in a burst: its replies are held all the same (the
+		// writer is corked), and serving a fast request costs the
+		// reader less than waking a worker for it.
+		if served, off := s.tryInline(it, size); served {
+			return off
 		}
 		s.accept(newSoloRequest(s, it), size)
 	}
@@ -166,30 +171,28 @@ func (s *Session) invalidItem(it *protocol.Item, br *batchReply) *batchCall {
 	return nil
 }
 
-// dispatch routes the items of one message: responses to the calls
-// waiting for them, requests and notifications to the queue (or served
-// at once, see inline.go), invalid items to their error replies. It
-// reports whether the reading was handed over to another goroutine
-// while it served a request. The item of a message that is not a batch
-// is the reader's (s.items): a request is copied out of it.
+// dispatchBatch routes the items of a batch: responses to the calls
+// waiting for them, requests and notifications to the queue, invalid
+// items to their error replies. A batch's items are served by workers,
+// never by the reader, and their replies go out together as one batch.
 //
 // size is the message's length: the first request or notification
 // kept holds it in the session's incoming budget until answered.
-func (s *Session) dispatch(m protocol.Message, size int) (handedOff bool) {
+func (s *Session) dispatchBatch(m protocol.Message, size int) {
 	var br *batchReply
 	var touched []*batchCall
-	if m.Batch && len(m.Items) > 0 && m.Items[0].Kind != protocol.KindResponse {
+	if len(m.Items) > 0 && m.Items[0].Kind != protocol.KindResponse {
 		br = newBatchReply(s)
 	}
 	for i := range m.Items {
 		it := &m.Items[i]
 		switch it.Kind {
 		case protocol.KindResponse:
-			if bc := s.deliver(it.RawID, it, nil); bc != nil && m.Batch {
+			if bc := s.deliver(it.RawID, it, nil); bc != nil {
 				touched = appendUnique(touched, bc)
 			}
 		case protocol.KindInvalid:
-			if bc := s.invalidItem(it, br); bc != nil && m.Batch {
+			if bc := s.invalidItem(it, br); bc != nil {
 				touched = appendUnique(touched, bc)
 			}
 		default:
@@ -197,18 +200,7 @@ func (s *Session) dispatch(m protocol.Message, size int) (handedOff bool) {
 				s.cancelIncoming(it)
 				continue
 			}
-			if !m.Batch && !s.bursting {
-				if served, off := s.tryInline(it, size); served {
-					return off
-				}
-			}
-			var in *incoming
-			if m.Batch {
-				in = &incoming{s: s, item: it, batch: br, readAt: s.recvAt}
-			} else {
-				in = newSoloRequest(s, it)
-			}
-			if s.accept(in, size) {
+			if s.accept(&incoming{s: s, item: it, batch: br, readAt: s.recvAt}, size) {
 				size = 0
 			}
 		}
@@ -219,7 +211,6 @@ func (s *Session) dispatch(m protocol.Message, size int) (handedOff bool) {
 	for _, bc := range touched {
 		bc.incomplete()
 	}
-	return false
 }
 
 // protocolError counts and logs a protocol violation and sends the
