@@ -71,8 +71,25 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 }
 
 // resumer is a Reader of this package that keeps what it has read of a
-// message when a read fails, and goes on with it at the next call.
-type resumer interface{ resumesAfterError() }
+// message when a read fails, and goes on with it at the next call, and
+// can let its buffer go between messages.
+type resumer interface {
+	resumesAfterError()
+	shed() bool
+}
+
+// ReleaseBuffer lets the read buffer go if it holds no unread bytes, so
+// that a connection about to wait idle holds none: the next ReadMessage
+// waits for the connection with no buffer, and makes one (of 512 bytes,
+// growing as messages need) when bytes arrive. A reader that waits
+// for the first message of a connection holds none either. Like
+// ReadMessage, it is for the reading goroutine. It reports whether the
+// buffer was let go: false if bytes are buffered, or the framer's reader
+// is not one of [Newline], [LengthPrefixed] and [VarintPrefixed].
+func (c *Conn) ReleaseBuffer() bool {
+	r, ok := c.r.(resumer)
+	return ok && r.shed()
+}
 
 // WriteMessage frames msg and writes it with one Write call. It returns
 // the framer's error if msg cannot be framed (nothing is written), or

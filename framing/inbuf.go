@@ -39,12 +39,19 @@ var errBadRead = errors.New("framing: underlying reader returned an invalid coun
 // inbuf is the input buffer every reader of this package is built on:
 // buf[r:w] holds the bytes read from rd and not consumed yet. It grows
 // only as bytes arrive, never from a size announced by the peer.
+//
+// A reader that holds nothing has no buffer: it waits for the
+// connection with one byte of room, in one, and makes its buffer when
+// that byte arrives (the rest of what arrived is read at once, without
+// waiting). So a connection that never sends, or one whose buffer was
+// let go while it was idle (shed), holds no read buffer at all.
 type inbuf struct {
 	rd   io.Reader
 	buf  []byte
 	r, w int
-	err  error // read error to return once buffered bytes are used
-	full bool  // the last read filled the buffer: more may be waiting
+	err  error   // read error to return once buffered bytes are used
+	full bool    // the last read filled the buffer: more may be waiting
+	one  [1]byte // room of the read that waits with no buffer
 }
 
 func (b *inbuf) buffered() int { return b.w - b.r }
@@ -74,6 +81,9 @@ func (b *inbuf) fill(ceiling int) error {
 	}
 	if b.r == b.w {
 		b.r, b.w = 0, 0
+	}
+	if cap(b.buf) == 0 {
+		return b.fillFirst()
 	}
 	// The last read filled the buffer: more is probably waiting, so the
 	// buffer doubles (up to burstSize, and within the ceiling) to read
@@ -108,6 +118,38 @@ func (b *inbuf) fill(ceiling int) error {
 		}
 	}
 	return io.ErrNoProgress
+}
+
+// fillFirst is fill with no buffer: it reads one byte into one, then
+// makes the buffer for it and what follows.
+func (b *inbuf) fillFirst() error {
+	for range maxEmptyReads {
+		n, err := b.rd.Read(b.one[:])
+		switch {
+		case n < 0 || n > 1:
+			return errBadRead
+		case n == 1:
+			b.buf = make([]byte, firstSize)
+			b.buf[0] = b.one[0]
+			b.r, b.w, b.full = 0, 1, false
+			b.err = err
+			return nil
+		case err != nil:
+			return err
+		}
+	}
+	return io.ErrNoProgress
+}
+
+// shed lets the buffer go if it holds no unread bytes (and no error to
+// return), so that a reader about to wait on an idle connection holds
+// none; it reports whether it did.
+func (b *inbuf) shed() bool {
+	if b.r != b.w || b.err != nil {
+		return false
+	}
+	b.buf, b.r, b.w, b.full = nil, 0, 0, false
+	return true
 }
 
 // grow enlarges the buffer, doubling it, to at most ceiling.

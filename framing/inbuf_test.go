@@ -26,6 +26,12 @@ func (s *scriptReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	step := (*s)[0]
+	if step.data != "" && len(p) < len(step.data) {
+		// What does not fit waits for the next read (a reader with
+		// no buffer reads one byte first).
+		(*s)[0].data = step.data[len(p):]
+		return copy(p, step.data), nil
+	}
 	*s = (*s)[1:]
 	if step.data != "" {
 		return copy(p, step.data), step.err

@@ -93,3 +93,5 @@ func (lr *lengthReader) ReadMessage() ([]byte, error) {
 func (r *lengthReader) Buffered() int { return r.in.buffered() }
 
 func (*lengthReader) resumesAfterError() {}
+
+func (r *lengthReader) shed() bool { return r.in.shed() }

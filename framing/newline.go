@@ -115,3 +115,5 @@ func (nr *newlineReader) tooLarge() error {
 func (r *newlineReader) Buffered() int { return r.in.buffered() }
 
 func (*newlineReader) resumesAfterError() {}
+
+func (r *newlineReader) shed() bool { return r.in.shed() }

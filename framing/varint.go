@@ -110,3 +110,5 @@ func (vr *varintReader) ReadMessage() ([]byte, error) {
 func (vr *varintReader) Buffered() int { return vr.in.buffered() }
 
 func (*varintReader) resumesAfterError() {}
+
+func (r *varintReader) shed() bool { return r.in.shed() }

@@ -27,7 +27,9 @@ import (
 // meanwhile, the session is busy and its stack in use: the deadline is
 // only set again, restartAfter ahead (a wake-up and a timer, about a
 // microsecond, once per restartAfter). So a busy session keeps its
-// reader, and one gone idle gets a new one within two restartAfter. Only a
+// reader, and one gone idle gets a new one within two restartAfter,
+// and lets its read buffer go (it waits with none until bytes come).
+// Only a
 // *framing.Conn whose framer keeps a partly read message across a failed
 // read (framing.Conn.SetReadDeadline) takes part; other streams keep
 // their reader.
@@ -89,6 +91,9 @@ func (s *Session) restartReading(err error) (end, resume bool) {
 	if s.restart.conn.SetReadDeadline(time.Time{}) != nil {
 		return false, false
 	}
+	// Idle: the read buffer goes too (framing.Conn.ReleaseBuffer), if
+	// it holds nothing.
+	s.restart.conn.ReleaseBuffer()
 	s.restarts.Add(1)
 	s.takeOverReading()
 	return true, false
