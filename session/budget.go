@@ -17,9 +17,11 @@ import (
 // equal share of the high water (divided among the sessions holding
 // anything) stops reading, while sessions holding less go on, up to
 // that share and never past the limit. At the limit only a session
-// that holds nothing reads, and at most [BudgetTrickle] bytes at a
-// time, so that a small request still gets through. So the group's
-// total stays within the limit plus BudgetTrickle per session, and a
+// that holds nothing reads (or holds just the one byte that a reader
+// with no buffer waits with, see framing), and at most [BudgetTrickle]
+// bytes at a time, so that a small request still gets through. So the
+// group's total stays within the limit plus BudgetTrickle per session,
+// and a
 // few sessions that hold a lot stop first. What the budget cannot do is
 // take back bytes already held: peers that each hold an unfinished
 // message keep their bytes until they finish it or their session ends
@@ -61,8 +63,9 @@ func (b *Budget) Held() int64 {
 	return b.used.Load()
 }
 
-// BudgetTrickle is how many bytes a session that holds nothing may read
-// at a time while its Budget is at the limit.
+// BudgetTrickle is how many bytes a session that holds nothing (or
+// only the byte its reader waited with) may read at a time while its
+// Budget is at the limit.
 const BudgetTrickle = 4096
 
 // room reports how many more bytes an account holding held may take
@@ -78,8 +81,10 @@ func (b *Budget) room(held int64) int64 {
 		return free
 	}
 	if free <= 0 {
-		if held == 0 {
-			return BudgetTrickle
+		if held <= 1 {
+			// Nothing, or the byte a reader with no buffer waited
+			// with (framing reads one byte first).
+			return BudgetTrickle - held
 		}
 		return 0
 	}

@@ -55,7 +55,7 @@ func (s *Session) excessiveCost() {
 	s.excess.Store(true)
 	if s.recordCause(ErrExcessiveCost) {
 		s.emit(CostLimit, "", ErrExcessiveCost, 0)
-		s.log.Warn("closing session for excessive resource usage", zap.Float64("cost", s.cost.value()))
+		s.logger().Warn("closing session for excessive resource usage", zap.Float64("cost", s.cost.value()))
 		if f := s.cfg.cost.OnExcessive; f != nil {
 			f()
 		}
@@ -199,7 +199,7 @@ func (s *Session) logStuck() {
 	}
 	running := s.sched.busy
 	s.sched.mu.Unlock()
-	s.log.Warn("closing deadline passed with handlers still running; they were cancelled and their replies will be dropped",
+	s.logger().Warn("closing deadline passed with handlers still running; they were cancelled and their replies will be dropped",
 		zap.Int("running", running), zap.Strings("unanswered", stuck))
 }
 
@@ -271,7 +271,7 @@ func (s *Session) teardown(cause error) {
 		s.gate.settle(0)
 	}
 	s.flushPeerLogs()
-	s.log.Debug("session ended", zap.Error(s.Err()))
+	s.logger().Debug("session ended", zap.Error(s.Err()))
 	s.runAfterClose()
 	close(s.done)
 }

@@ -153,7 +153,7 @@ func (mm *messageMode) readLoop() error {
 					}
 					continue
 				}
-				s.log.Error("framing error, disconnecting", zap.Error(err))
+				s.logger().Error("framing error, disconnecting", zap.Error(err))
 				return err
 			}
 			if errors.Is(err, io.EOF) {
@@ -162,7 +162,7 @@ func (mm *messageMode) readLoop() error {
 			return err
 		}
 		s.received(len(m.Payload) + 24)
-		if ce := s.log.Check(zap.DebugLevel, "received message"); ce != nil {
+		if ce := s.check(zap.DebugLevel, "received message"); ce != nil {
 			ce.Write(zap.String("command", m.Command), zap.Int("bytes", len(m.Payload)))
 		}
 		payload := make([]byte, len(m.Payload))

@@ -67,7 +67,7 @@ func (s *Session) readError(err error, buffered interface{ Buffered() int }) err
 			}
 			return nil
 		}
-		s.log.Warn("framing error, closing", zap.Error(err))
+		s.logger().Warn("framing error, closing", zap.Error(err))
 		return err
 	}
 	if errors.Is(err, io.EOF) {
@@ -96,7 +96,7 @@ func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }
 	if more {
 		s.beginBurst()
 	}
-	if ce := s.log.Check(zap.DebugLevel, "received message"); ce != nil {
+	if ce := s.check(zap.DebugLevel, "received message"); ce != nil {
 		ce.Write(zap.ByteString("message", clipBytes(msg)))
 	}
 	// The decoded items alias the message and outlive this call

@@ -33,7 +33,10 @@ type Session struct {
 	codec   protocol.Codec
 	handler Handler
 	cfg     settings
-	log     *zap.Logger
+	// baseLog is Options.Logger; log, made from it at the first line
+	// written (see logger), adds the session's name and peer.
+	baseLog *zap.Logger
+	log     atomic.Pointer[zap.Logger]
 	name    string
 	peer    string
 	side    Side
@@ -176,17 +179,10 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 	if s.name == "" {
 		s.name = "session-" + strconv.FormatUint(sessionCounter.Add(1), 10)
 	}
-	logger := o.Logger
-	if logger == nil {
-		logger = zap.NewNop()
+	s.baseLog = o.Logger
+	if s.baseLog == nil {
+		s.baseLog = zap.NewNop()
 	}
-	fields := []zap.Field{zap.String("session", s.name)}
-	if s.peer != "" {
-		fields = append(fields, zap.String("peer", s.peer))
-	}
-	// WithLazy: the fields are encoded at the first log line, so a
-	// session that never logs holds no encoded copy of them.
-	s.log = logger.WithLazy(fields...)
 	s.sched.queue.queue = true
 	if o.Gate != nil {
 		s.gate = o.Gate
@@ -207,7 +203,7 @@ func newSession(stream framing.Stream, o *Options, mode *messageMode) *Session {
 			ce.Write(zap.Int("from", from), zap.Int("to", to), suppressed(n))
 		}
 	})
-	s.w = newWriter(stream, &s.cfg, s, s.log)
+	s.w = newWriter(stream, &s.cfg, s)
 	s.setInterceptors(o)
 	s.observer = o.Observer
 	if s.cfg.processingTimeout > 0 {

@@ -23,7 +23,6 @@ import (
 type stallWatch struct {
 	timeout time.Duration
 	hooks   writerHooks // the session's clock, and its abort
-	log     *zap.Logger
 	// writing is when the write in progress began; never when no write
 	// is in progress.
 	writing moment
@@ -35,8 +34,8 @@ type stallWatch struct {
 	t       *time.Timer
 }
 
-func newStallWatch(timeout time.Duration, hooks writerHooks, log *zap.Logger) *stallWatch {
-	sw := &stallWatch{timeout: timeout, hooks: hooks, log: log}
+func newStallWatch(timeout time.Duration, hooks writerHooks) *stallWatch {
+	sw := &stallWatch{timeout: timeout, hooks: hooks}
 	sw.t = time.AfterFunc(time.Hour, sw.check)
 	sw.t.Stop()
 	return sw
@@ -77,7 +76,9 @@ func (sw *stallWatch) check() {
 		sw.reset(sw.timeout - elapsed)
 		return
 	}
-	sw.log.Warn("send stalled, aborting connection", zap.Duration("after", sw.timeout))
+	if ce := sw.hooks.check(zap.WarnLevel, "send stalled, aborting connection"); ce != nil {
+		ce.Write(zap.Duration("after", sw.timeout))
+	}
 	sw.hooks.abort(ErrSendStalled)
 }
 

@@ -115,7 +115,7 @@ const peerLogBack = 10 * peerLogEvery
 // per line.
 func (s *Session) peerCheck(k peerLine) (*zapcore.CheckedEntry, int64) {
 	spec := &peerLineSpecs[k]
-	if !s.log.Core().Enabled(spec.level) {
+	if !s.baseLog.Core().Enabled(spec.level) {
 		return nil, 0
 	}
 	l := &s.lineLimitState()[k]
@@ -136,7 +136,7 @@ func (s *Session) peerCheck(k peerLine) (*zapcore.CheckedEntry, int64) {
 		return nil, 0
 	}
 	n := l.suppressed.Swap(0)
-	ce := s.log.Check(spec.level, spec.msg)
+	ce := s.logger().Check(spec.level, spec.msg)
 	if ce == nil {
 		// Dropped further on (a cap on the whole log counts it there):
 		// the count it would have carried waits for the next line.
@@ -179,7 +179,7 @@ func (s *Session) flushPeerLogs() {
 	if !held {
 		return
 	}
-	ce := s.log.Check(level, "log lines suppressed")
+	ce := s.logger().Check(level, "log lines suppressed")
 	if ce == nil {
 		return
 	}
@@ -190,4 +190,32 @@ func (s *Session) flushPeerLogs() {
 		}
 	}
 	ce.Write(zap.Dict("lines", fields...))
+}
+
+// logger returns the session's logger: Options.Logger with the
+// session's name and peer as fields. It is made at the first line
+// written, so that a session that never logs (most) holds no logger
+// of its own.
+func (s *Session) logger() *zap.Logger {
+	if l := s.log.Load(); l != nil {
+		return l
+	}
+	fields := []zap.Field{zap.String("session", s.name)}
+	if s.peer != "" {
+		fields = append(fields, zap.String("peer", s.peer))
+	}
+	l := s.baseLog.With(fields...)
+	if s.log.CompareAndSwap(nil, l) {
+		return l
+	}
+	return s.log.Load()
+}
+
+// check is the logger's Check for lines of the session's own, made
+// without the session's logger when the level is off.
+func (s *Session) check(level zapcore.Level, msg string) *zapcore.CheckedEntry {
+	if !s.baseLog.Core().Enabled(level) {
+		return nil
+	}
+	return s.logger().Check(level, msg)
 }

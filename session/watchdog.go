@@ -116,7 +116,7 @@ type pinger struct {
 func newWatchdog(s *Session, o *Options, jsonrpc bool) *watchdog {
 	message := s.cfg.messageTimeout
 	if message > 0 && s.gate == nil {
-		s.log.Debug("Options.MessageTimeout needs Options.Gate to see a message's first bytes; it does not apply to this session")
+		s.logger().Debug("Options.MessageTimeout needs Options.Gate to see a message's first bytes; it does not apply to this session")
 		message = 0
 	}
 	var ping *pinger
@@ -139,12 +139,12 @@ func newPinger(s *Session, p *Ping) *pinger {
 		return nil
 	}
 	if p.Method == "" {
-		s.log.Warn("Options.Ping has no Method; not pinging")
+		s.logger().Warn("Options.Ping has no Method; not pinging")
 		return nil
 	}
 	params, err := encodeParams(p.Params)
 	if err != nil {
-		s.log.Warn("Options.Ping has params that cannot be sent; not pinging", zap.Error(err))
+		s.logger().Warn("Options.Ping has params that cannot be sent; not pinging", zap.Error(err))
 		return nil
 	}
 	pg := &pinger{method: p.Method, params: params, interval: p.Interval, misses: p.Misses}
@@ -197,7 +197,7 @@ func (w *watchdog) close(cause error) {
 	if cause == nil {
 		return
 	}
-	w.s.log.Debug("closing session", zap.Error(cause))
+	w.s.logger().Debug("closing session", zap.Error(cause))
 	w.s.abort(cause)
 }
 
@@ -298,7 +298,7 @@ func (w *watchdog) sendPing(sentAt time.Duration) {
 		last, ok := s.stats.lastRecv.get()
 		alive = ok && last > sentAt
 	default:
-		s.log.Warn("ping failed; not pinging any more", zap.String("method", p.method), zap.Error(err))
+		s.logger().Warn("ping failed; not pinging any more", zap.String("method", p.method), zap.Error(err))
 		off = true
 	}
 	w.mu.Lock()
@@ -309,7 +309,7 @@ func (w *watchdog) sendPing(sentAt time.Duration) {
 		p.missed = 0
 	} else {
 		p.missed++
-		s.log.Debug("ping unanswered", zap.String("method", p.method), zap.Int("missed", p.missed))
+		s.logger().Debug("ping unanswered", zap.String("method", p.method), zap.Int("missed", p.missed))
 	}
 	if p.missed >= p.misses {
 		if !w.stopped {

@@ -44,7 +44,6 @@ type writer struct {
 	maxBuffer int
 	holdWait  time.Duration
 	hooks     writerHooks
-	log       *zap.Logger
 
 	mu      sync.Mutex
 	queue   []*buffer
@@ -84,13 +83,15 @@ type writerHooks interface {
 	// peerCheck decides whether a log line a peer triggered is written
 	// (see warn.go).
 	peerCheck(k peerLine) (*zapcore.CheckedEntry, int64)
+	// check is the session's logger's Check (see warn.go).
+	check(level zapcore.Level, msg string) *zapcore.CheckedEntry
 }
 
-func newWriter(stream framing.Stream, cfg *settings, hooks writerHooks, log *zap.Logger) *writer {
-	w := &writer{stream: stream, maxBuffer: cfg.maxWriteBuffer, holdWait: defaultBurstWait, hooks: hooks, log: log}
+func newWriter(stream framing.Stream, cfg *settings, hooks writerHooks) *writer {
+	w := &writer{stream: stream, maxBuffer: cfg.maxWriteBuffer, holdWait: defaultBurstWait, hooks: hooks}
 	w.batch, _ = stream.(framing.BatchWriter)
 	if cfg.sendTimeout > 0 {
-		w.stall = newStallWatch(cfg.sendTimeout, hooks, log)
+		w.stall = newStallWatch(cfg.sendTimeout, hooks)
 	}
 	return w
 }
@@ -342,7 +343,9 @@ func (w *writer) flushLocked() error {
 //
 //go:noinline
 func (w *writer) failed(err error) error {
-	w.log.Debug("write failed", zap.Error(err))
+	if ce := w.hooks.check(zap.DebugLevel, "write failed"); ce != nil {
+		ce.Write(zap.Error(err))
+	}
 	w.hooks.abort(err)
 	return &ConnectionError{Err: err}
 }
