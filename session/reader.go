@@ -93,18 +93,30 @@ func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }
 		s.beginBurst()
 	}
 	if ce := s.log.Check(zap.DebugLevel, "received message"); ce != nil {
-		ce.Write(zap.ByteString("message", clipBytes(msg)))
+		// A string of its own: a core may keep the field past the
+		// next read.
+		ce.Write(zap.String("message", string(clipBytes(msg))))
 	}
-	// The decoded items alias the message and outlive this call
-	// (handlers, callers), so they get their own copy.
-	buf := make([]byte, len(msg))
-	copy(buf, msg)
-	m, err := s.codec.DecodeInto(buf, s.items[:0])
+	// The message is decoded where the framing left it, valid until the
+	// next read; the items alias it, and those kept outlive this call
+	// (handlers, callers), so they are moved to a copy before anything
+	// keeps them. A request alone in its message takes the copy along
+	// in its own allocation (newSoloRequest); any other message is
+	// copied here, before dispatch. An error about the whole message
+	// holds no part of it (no ID; its text is its own).
+	m, err := s.codec.DecodeInto(msg, s.items[:0])
 	if err != nil {
 		s.protocolError(err, nil)
-	} else if s.dispatch(m, len(msg)) {
-		// Another goroutine reads now, into s.items.
-		return true
+	} else {
+		inPlace := msg
+		if !s.isSolo(m) {
+			m = s.ownCopy(m, msg)
+			inPlace = nil
+		}
+		if s.dispatch(m, inPlace, len(msg)) {
+			// Another goroutine reads now, into s.items.
+			return true
+		}
 	}
 	if !m.Batch {
 		s.items[0] = protocol.Item{} // let the message go
@@ -115,6 +127,40 @@ func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }
 	return false
 }
 
+// isSolo reports whether m is a request or notification alone in
+// its message, other than a cancellation: dispatch then makes it a
+// solo request, which copies the message (newSoloRequest) before
+// anything keeps it, and before the handler runs.
+func (s *Session) isSolo(m protocol.Message) bool {
+	if m.Batch || len(m.Items) != 1 {
+		return false
+	}
+	it := &m.Items[0]
+	return (it.Kind == protocol.KindRequest || it.Kind == protocol.KindNotification) && !s.isCancel(it)
+}
+
+// ownCopy moves the items of m, decoded in place in msg, to a copy of
+// msg, and returns m. The items of a batch are moved out of the
+// reader's array too (a short batch fits in it), since they are kept
+// while the reader decodes the next message into it.
+//
+//go:noinline
+func (s *Session) ownCopy(m protocol.Message, msg []byte) protocol.Message {
+	own := make([]byte, len(msg))
+	copy(own, msg)
+	if m.Batch && len(m.Items) > 0 && &m.Items[0] == &s.items[0] {
+		items := make([]protocol.Item, len(m.Items))
+		for k := range m.Items {
+			m.Items[k].CopyTo(&items[k])
+		}
+		m.Items = items
+	}
+	for k := range m.Items {
+		m.Items[k].Rebase(msg, own)
+	}
+	return m
+}
+
 // dispatch routes the items of one message: responses to the calls
 // waiting for them, requests and notifications to the queue (or served
 // at once, see inline.go), invalid items to their error replies. It
@@ -122,9 +168,12 @@ func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }
 // while it served a request. The item of a message that is not a batch
 // is the reader's (s.items): a request is copied out of it.
 //
+// msg is the message the items alias, in the framing's buffer, when m
+// is a solo request (see isSolo): newSoloRequest copies it. It is
+// nil when the items are in a copy of their own already (ownCopy).
 // size is the message's length: the first request or notification
 // kept holds it in the session's incoming budget until answered.
-func (s *Session) dispatch(m protocol.Message, size int) (handedOff bool) {
+func (s *Session) dispatch(m protocol.Message, msg []byte, size int) (handedOff bool) {
 	var br *batchReply
 	var touched []*batchCall
 	if m.Batch && len(m.Items) > 0 && m.Items[0].Kind != protocol.KindResponse {
@@ -156,7 +205,7 @@ func (s *Session) dispatch(m protocol.Message, size int) (handedOff bool) {
 				continue
 			}
 			if !m.Batch && !s.bursting {
-				if served, off := s.tryInline(it, size); served {
+				if served, off := s.tryInline(it, msg, size); served {
 					return off
 				}
 			}
@@ -164,7 +213,7 @@ func (s *Session) dispatch(m protocol.Message, size int) (handedOff bool) {
 			if m.Batch {
 				in = &incoming{s: s, item: it, batch: br, readAt: s.recvAt}
 			} else {
-				in = newSoloRequest(s, it)
+				in = newSoloRequest(s, it, msg)
 			}
 			if s.accept(in, size) {
 				size = 0
