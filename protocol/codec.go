@@ -24,7 +24,7 @@ const (
 
 // Item is one decoded JSON-RPC item: a request, a notification, a
 // response or an invalid item. Its slices alias the message it was
-// decoded from.
+// decoded from ([Item.Rebase] moves them to a copy of it).
 type Item struct {
 	Kind Kind
 	// Request holds Method, Params and, where it fits, ID for
@@ -56,6 +56,69 @@ func (it *Item) CopyTo(dst *Item) {
 	if it.Response.Result == &it.RawResult {
 		dst.Response.Result = &dst.RawResult
 	}
+}
+
+// Rebase re-points every part of the item that lies in from, the
+// message it was decoded from, to the same bytes of to, a copy of from
+// at least as long: after it, nothing of the item refers to from, which
+// may then be reused. (A reader decodes a message in its framing's
+// buffer, and copies it only for the items it keeps.)
+//
+// The parts are RawID, RawParams and RawResult; the raw JSON that
+// Request.Params, Request.Meta, Response.Result, Response.Meta and
+// Response.Error.Data point at; and Err.RawID and the Data of Err.Err
+// and Err.Reply. The values behind those pointers are changed in place:
+// those of a decoded item are its own, but an item copied with
+// [Item.CopyTo] shares its error objects with the original, whose
+// error data then refers to to as well. A part lies in from when it
+// was sliced from it, as Decode slices the message it is given; parts
+// that do not (nil, or held elsewhere) are left as they are, and so
+// are Request.ExtraFields, which Decode never sets. Strings (method
+// names, string IDs, error messages) never alias the message.
+//
+// Rebase panics if to is shorter than a part's end in from.
+func (it *Item) Rebase(from, to []byte) {
+	it.RawID = rebased(it.RawID, from, to)
+	it.RawParams = rebased(it.RawParams, from, to)
+	it.RawResult = rebased(it.RawResult, from, to)
+	rebaseRaw(it.Request.Params, from, to)
+	rebaseRaw(it.Request.Meta, from, to)
+	rebaseRaw(it.Response.Result, from, to)
+	rebaseRaw(it.Response.Meta, from, to)
+	if e := it.Response.Error; e != nil {
+		rebaseRaw(e.Data, from, to)
+	}
+	if pe := it.Err; pe != nil {
+		pe.RawID = rebased(pe.RawID, from, to)
+		if pe.Err != nil {
+			rebaseRaw(pe.Err.Data, from, to)
+		}
+		if pe.Reply != nil {
+			rebaseRaw(pe.Reply.Data, from, to)
+		}
+	}
+}
+
+// rebaseRaw rebases the raw JSON p points at, if any.
+func rebaseRaw(p *json.RawMessage, from, to []byte) {
+	if p != nil {
+		*p = rebased(*p, from, to)
+	}
+}
+
+// rebased returns the bytes of to at the place of b in from, or b if it
+// is not a slice of from. A slice b of from (both made by slicing the
+// same array with two indexes, as Decode does) starts as many bytes
+// into from as its capacity is short of from's; the addresses confirm.
+func rebased(b, from, to []byte) []byte {
+	if len(b) == 0 || len(from) == 0 {
+		return b
+	}
+	i := cap(from) - cap(b)
+	if i < 0 || i >= len(from) || len(b) > len(from)-i || &from[i] != &b[0] {
+		return b
+	}
+	return to[i : i+len(b)]
 }
 
 // Message is one decoded framed message: a single item or a batch.

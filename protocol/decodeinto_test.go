@@ -94,3 +94,172 @@ func TestItemCopyTo(t *testing.T) {
 		}
 	}
 }
+
+// rawParts returns every raw part of an item that Rebase moves, as
+// text, by name.
+func rawParts(it *Item) map[string]string {
+	p := map[string]string{}
+	add := func(name string, b []byte) {
+		if b != nil {
+			p[name] = string(b)
+		}
+	}
+	addp := func(name string, r *json.RawMessage) {
+		if r != nil {
+			add(name, *r)
+		}
+	}
+	add("RawID", it.RawID)
+	add("RawParams", it.RawParams)
+	add("RawResult", it.RawResult)
+	addp("Request.Params", it.Request.Params)
+	addp("Request.Meta", it.Request.Meta)
+	addp("Response.Result", it.Response.Result)
+	addp("Response.Meta", it.Response.Meta)
+	if e := it.Response.Error; e != nil {
+		addp("Response.Error.Data", e.Data)
+		add("Response.Error.Message", []byte(e.Message))
+	}
+	if pe := it.Err; pe != nil {
+		add("Err.RawID", pe.RawID)
+		addp("Err.Err.Data", pe.Err.Data)
+		if pe.Reply != nil {
+			addp("Err.Reply.Data", pe.Reply.Data)
+		}
+	}
+	add("Request.Method", []byte(it.Request.Method))
+	add("Request.ID", []byte(it.Request.ID.String()))
+	add("Response.ID", []byte(it.Response.ID.String()))
+	return p
+}
+
+// TestItemRebase decodes messages in place, moves their items to a copy
+// of the message, scribbles over the message and checks that every part
+// of every item is still what it was, and that parts held elsewhere
+// were left alone.
+func TestItemRebase(t *testing.T) {
+	outside := json.RawMessage(`{"held":"elsewhere"}`) // not in the message
+	tests := []struct {
+		name    string
+		dialect Dialect
+		msg     string
+		setup   func(m Message, msg []byte) // parts Decode does not set
+		parts   []string                    // parts that must be there
+	}{
+		{name: "request with a number ID", dialect: V2, msg: `{"jsonrpc":"2.0","method":"echo","params":["a",1],"id":12}`,
+			parts: []string{"RawID", "RawParams", "Request.Params"}},
+		{name: "request with a string ID", dialect: V2, msg: `{"jsonrpc":"2.0","method":"m\u00e9","params":{"k":[]},"id":"a\"b"}`,
+			parts: []string{"RawID", "RawParams", "Request.Params"}},
+		{name: "notification", dialect: V2, msg: `{"jsonrpc":"2.0","method":"note","params":[true]}`,
+			parts: []string{"RawParams", "Request.Params"}},
+		{name: "result", dialect: V2, msg: `{"jsonrpc":"2.0","result":{"x":[1,2]},"id":"r"}`,
+			parts: []string{"RawID", "RawResult", "Response.Result"}},
+		{name: "error with data", dialect: V2, msg: `{"jsonrpc":"2.0","error":{"code":-5,"message":"bad","data":{"why":[1]}},"id":3}`,
+			parts: []string{"RawID", "Response.Error.Data"}},
+		{name: "error without a standard object", dialect: Loose, msg: `{"error":{"reason":"odd"},"result":null,"id":4}`,
+			parts: []string{"RawID", "Response.Error.Data"}},
+		{name: "invalid request", dialect: V2, msg: `{"jsonrpc":"2.0","method":5,"id":"inv"}`,
+			parts: []string{"RawID", "Err.RawID"}},
+		{name: "malformed response", dialect: V2, msg: `{"jsonrpc":"2.0","result":1,"error":{"code":1,"message":"m"},"id":9}`,
+			parts: []string{"RawID", "Err.RawID"}},
+		{name: "meta", dialect: V2, msg: `{"jsonrpc":"2.0","method":"m","params":[{"trace":"t1"}],"id":1}`,
+			setup: func(m Message, msg []byte) {
+				it := &m.Items[0]
+				meta := json.RawMessage(it.RawParams[1 : len(it.RawParams)-1]) // {"trace":"t1"}
+				it.Request.Meta = &meta
+				it.Response.Meta = &outside
+			},
+			parts: []string{"Request.Meta", "Response.Meta", "RawParams"}},
+		{name: "protocol error with data", dialect: V2, msg: `{"jsonrpc":"2.0","method":5,"id":[1]}`,
+			setup: func(m Message, msg []byte) {
+				data := json.RawMessage(msg[len(msg)-4 : len(msg)-1]) // [1]
+				m.Items[0].Err.Err.Data = &data
+			},
+			parts: []string{"Err.Err.Data", "Err.Reply.Data"}},
+		{name: "batch", dialect: V2, msg: `[{"jsonrpc":"2.0","method":"a","params":[1],"id":1},{"jsonrpc":"2.0","method":"b"},{"jsonrpc":"2.0","id":"x"},7]`,
+			parts: []string{"RawID"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The message in the middle of a larger buffer, as in a
+			// framing's, and its copy in another.
+			frame := []byte("\x00\x00" + tt.msg + "\n\x00\x00")
+			from := frame[2 : 2+len(tt.msg)]
+			m, err := New(tt.dialect, nil).Decode(from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.setup != nil {
+				tt.setup(m, from)
+			}
+			before := make([]map[string]string, len(m.Items))
+			for k := range m.Items {
+				before[k] = rawParts(&m.Items[k])
+			}
+			for _, name := range tt.parts {
+				if _, ok := before[0][name]; !ok {
+					t.Fatalf("the first item has no %s: %v", name, before[0])
+				}
+			}
+			to := append(make([]byte, 0, len(from)+10), from...)
+			for k := range m.Items {
+				m.Items[k].Rebase(from, to)
+			}
+			for k := range frame {
+				frame[k] = '#'
+			}
+			for k := range m.Items {
+				it := &m.Items[k]
+				checkItem(t, it)
+				if diff := cmp.Diff(before[k], rawParts(it)); diff != "" {
+					t.Errorf("item %d (-before +after scribbling over the message):\n%s", k, diff)
+				}
+				if it.Response.Meta != nil && &(*it.Response.Meta)[0] != &outside[0] {
+					t.Errorf("item %d: Response.Meta, held elsewhere, was moved", k)
+				}
+			}
+			// A second Rebase from the scribbled message changes nothing.
+			for k := range m.Items {
+				m.Items[k].Rebase(frame[2:2+len(tt.msg)], make([]byte, len(tt.msg)))
+				if diff := cmp.Diff(before[k], rawParts(&m.Items[k])); diff != "" {
+					t.Errorf("item %d moved again (-before +after):\n%s", k, diff)
+				}
+			}
+		})
+	}
+}
+
+// TestItemRebaseLeavesOtherSlices checks that parts sliced from another
+// array, and parts of the same array outside from, stay where they are.
+func TestItemRebaseLeavesOtherSlices(t *testing.T) {
+	buf := []byte(`[1][2][3]`)
+	from, to := buf[3:6], []byte(`[9]`)
+	other := json.RawMessage(`[4]`)
+	it := Item{RawID: buf[0:3], RawParams: other, RawResult: buf[6:9:9]}
+	it.Request.Params = &it.RawParams
+	it.Rebase(from, to)
+	if &it.RawID[0] != &buf[0] || &it.RawParams[0] != &other[0] || &it.RawResult[0] != &buf[6] {
+		t.Errorf("parts outside from were moved: %q %q %q", it.RawID, it.RawParams, it.RawResult)
+	}
+	it = Item{RawParams: buf[3:6]}
+	it.Request.Params = &it.RawParams
+	it.Rebase(from, to)
+	if string(it.RawParams) != `[9]` || it.Request.Params != &it.RawParams {
+		t.Errorf("the part in from was not moved: %q", it.RawParams)
+	}
+}
+
+func TestItemRebaseAllocations(t *testing.T) {
+	msg := []byte(`{"jsonrpc":"2.0","error":{"code":-5,"message":"bad","data":[1]},"id":3}`)
+	m, err := New(V2, nil).Decode(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := msg, append([]byte(nil), msg...)
+	if n := testing.AllocsPerRun(100, func() {
+		m.Items[0].Rebase(a, b)
+		a, b = b, a
+	}); n != 0 {
+		t.Errorf("Rebase allocates %v times, want 0", n)
+	}
+}

@@ -65,7 +65,9 @@
 // until a handler decodes them. [Codec.DecodeInto] decodes into the
 // caller's array of items, which saves the allocation of the items for
 // a reader that decodes message after message; [Item.CopyTo] copies out
-// an item to keep.
+// an item to keep, and [Item.Rebase] moves an item's raw parts from the
+// message to a copy of it, so that a reader can decode a message where
+// its framing left it and copy the bytes only for the items it keeps.
 //
 // # Encoding
 //

@@ -157,3 +157,25 @@ func ExampleNew_v1IDs() {
 	// Output:
 	// {"result":["hi"],"error":null,"id":{"session": 7, "seq": 1}}
 }
+
+// A reader decodes a message where its framing left it, and copies
+// the bytes only for an item it keeps: Rebase moves the item's raw
+// parts to the copy, and the framing's buffer can be reused.
+func ExampleItem_Rebase() {
+	codec := protocol.New(protocol.V2, nil)
+	frame := []byte(`{"jsonrpc":"2.0","method":"echo","params":["hi"],"id":"a1"}`)
+
+	m, err := codec.Decode(frame)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var kept protocol.Item
+	m.Items[0].CopyTo(&kept)
+	own := append([]byte(nil), frame...)
+	kept.Rebase(frame, own)
+
+	copy(frame, `{"jsonrpc":"2.0","method":"next","params":["xx"],"id":"b2"}`) // the next message
+	fmt.Println(kept.Request.Method, string(kept.RawID), string(*kept.Request.Params))
+	// Output: echo "a1" ["hi"]
+}

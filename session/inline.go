@@ -30,16 +30,16 @@ var errHandedOff = errors.New("session: reading handed off")
 // finishes it and ends.
 
 // tryInline serves it on the reader goroutine if the session has room
-// for it now. It reports whether it did (false: queue it as usual) and
+// for it now; msg is as for newSoloRequest. It reports whether it did (false: queue it as usual) and
 // whether the reading was handed over meanwhile.
-func (s *Session) tryInline(it *protocol.Item, size int) (served, handedOff bool) {
+func (s *Session) tryInline(it *protocol.Item, msg []byte, size int) (served, handedOff bool) {
 	s.sched.mu.Lock()
 	if s.sched.stopReading || s.sched.queue.len > 0 || s.sched.target <= 0 || s.sched.busy >= s.sched.target || s.sched.fraction > 0 ||
 		!s.acct.room(int64(size)) {
 		s.sched.mu.Unlock()
 		return false, false
 	}
-	in := newSoloRequest(s, it)
+	in := newSoloRequest(s, it, msg)
 	in.inline = true
 	in.size = size
 	s.acct.take(int64(size))

@@ -167,8 +167,17 @@ func (mm *messageMode) readLoop() error {
 		}
 		payload := make([]byte, len(m.Payload))
 		copy(payload, m.Payload)
-		s.accept(&incoming{s: s, command: m.Command, payload: payload, readAt: s.recvAt}, len(payload)+24)
+		x := &messageIncoming{in: incoming{s: s, readAt: s.recvAt}, peer: peerMessage{command: m.Command, payload: payload}}
+		x.in.peer = &x.peer
+		s.accept(&x.in, len(payload)+24)
 	}
+}
+
+// messageIncoming is an incoming message and its command and payload,
+// in one allocation.
+type messageIncoming struct {
+	in   incoming
+	peer peerMessage
 }
 
 // serve runs the message handler for one message.
@@ -182,7 +191,7 @@ func (mm *messageMode) serve(in *incoming) {
 	if err != nil {
 		if err != errPanic {
 			if ce, n := s.peerCheck(lineMessageHandlerFailed); ce != nil {
-				ce.Write(zap.String("command", in.command), zap.Error(err), suppressed(n))
+				ce.Write(zap.String("command", in.peer.command), zap.Error(err), suppressed(n))
 			}
 		}
 		s.countError(0)
@@ -200,7 +209,7 @@ func (mm *messageMode) invoke(in *incoming) (err error) {
 	if mm.handler == nil {
 		return nil
 	}
-	return mm.handler.HandleMessage(in, in.command, in.payload)
+	return mm.handler.HandleMessage(in, in.peer.command, in.peer.payload)
 }
 
 // rawStream writes messages already framed (by framing.Bitcoin) to a

@@ -97,22 +97,32 @@ func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }
 		s.beginBurst()
 	}
 	if ce := s.check(zap.DebugLevel, "received message"); ce != nil {
-		ce.Write(zap.ByteString("message", clipBytes(msg)))
+		// A string of its own: a core may keep the field past the
+		// next read.
+		ce.Write(zap.String("message", string(clipBytes(msg))))
 	}
-	// The decoded items alias the message and outlive this call
-	// (handlers, callers), so they get their own copy.
-	buf := make([]byte, len(msg))
-	copy(buf, msg)
-	m, err := s.codec.DecodeInto(buf, s.items[:0])
+	// The message is decoded where the framing left it, valid until the
+	// next read; the items alias it, and those kept outlive this call
+	// (handlers, callers), so they are moved to a copy before anything
+	// keeps them. A request alone in its message takes the copy along
+	// in its own allocation (newSoloRequest); any other message is
+	// copied here, before dispatch. An error about the whole message
+	// holds no part of it (no ID; its text is its own).
+	m, err := s.codec.DecodeInto(msg, s.items[:0])
 	if err != nil {
 		s.protocolError(err, nil)
 	} else if !m.Batch {
-		if s.dispatchOne(&m.Items[0], len(msg)) {
+		inPlace := msg
+		if !s.isSolo(m) {
+			m = s.ownCopy(m, msg)
+			inPlace = nil
+		}
+		if s.dispatchOne(&m.Items[0], inPlace, len(msg)) {
 			// Another goroutine reads now, into s.items.
 			return true
 		}
 	} else {
-		s.dispatchBatch(m, len(msg))
+		s.dispatchBatch(s.ownCopy(m, msg), len(msg))
 	}
 	if !m.Batch {
 		s.items[0] = protocol.Item{} // let the message go
@@ -123,15 +133,52 @@ func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }
 	return false
 }
 
+// isSolo reports whether m is a request or notification alone in
+// its message, other than a cancellation: dispatch then makes it a
+// solo request, which copies the message (newSoloRequest) before
+// anything keeps it, and before the handler runs.
+func (s *Session) isSolo(m protocol.Message) bool {
+	if m.Batch || len(m.Items) != 1 {
+		return false
+	}
+	it := &m.Items[0]
+	return (it.Kind == protocol.KindRequest || it.Kind == protocol.KindNotification) && !s.isCancel(it)
+}
+
+// ownCopy moves the items of m, decoded in place in msg, to a copy of
+// msg, and returns m. The items of a batch are moved out of the
+// reader's array too (a short batch fits in it), since they are kept
+// while the reader decodes the next message into it.
+//
+//go:noinline
+func (s *Session) ownCopy(m protocol.Message, msg []byte) protocol.Message {
+	own := make([]byte, len(msg))
+	copy(own, msg)
+	if m.Batch && len(m.Items) > 0 && &m.Items[0] == &s.items[0] {
+		items := make([]protocol.Item, len(m.Items))
+		for k := range m.Items {
+			m.Items[k].CopyTo(&items[k])
+		}
+		m.Items = items
+	}
+	for k := range m.Items {
+		m.Items[k].Rebase(msg, own)
+	}
+	return m
+}
+
 // dispatchOne routes the item of a message that is not a batch: a
 // response to the call waiting for it, a request or notification to be
 // served at once by the reader (see inline.go) or else queued, an
 // invalid item to its error reply. It reports whether the reading was
 // handed over to another goroutine while it served a request. The item
-// is the reader's (s.items): a request queued is copied out of it. Its
+// is the reader's (s.items). msg is the message it was decoded from, in
+// place, for a solo request (see isSolo), which copies it before it is
+// served or queued (newSoloRequest); nil when the item was moved to a
+// copy of its own already (ownCopy). Its
 // frame is small: a request served inline runs its handler and writes
 // its reply below it, on the reader's stack (see restart.go).
-func (s *Session) dispatchOne(it *protocol.Item, size int) (handedOff bool) {
+func (s *Session) dispatchOne(it *protocol.Item, msg []byte, size int) (handedOff bool) {
 	switch it.Kind {
 	case protocol.KindResponse:
 		s.deliver(it.RawID, it, nil)
@@ -145,10 +192,10 @@ func (s *Session) dispatchOne(it *protocol.Item, size int) (handedOff bool) {
 		// Also in a burst: its replies are held all the same (the
 		// writer is corked), and serving a fast request costs the
 		// reader less than waking a worker for it.
-		if served, off := s.tryInline(it, size); served {
+		if served, off := s.tryInline(it, msg, size); served {
 			return off
 		}
-		s.accept(newSoloRequest(s, it), size)
+		s.accept(newSoloRequest(s, it, msg), size)
 	}
 	return false
 }
@@ -176,6 +223,9 @@ func (s *Session) invalidItem(it *protocol.Item, br *batchReply) *batchCall {
 // items to their error replies. A batch's items are served by workers,
 // never by the reader, and their replies go out together as one batch.
 //
+// msg is the message the items alias, in the framing's buffer, when m
+// is a solo request (see isSolo): newSoloRequest copies it. It is
+// nil when the items are in a copy of their own already (ownCopy).
 // size is the message's length: the first request or notification
 // kept holds it in the session's incoming budget until answered.
 func (s *Session) dispatchBatch(m protocol.Message, size int) {
