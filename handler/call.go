@@ -20,18 +20,31 @@ import (
 // returns its result and error. Params that do not fit get a -32602
 // *jsonrpc2.Error.
 func (h *funcHandler) Handle(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+	// Binding and calling are two functions, so that the buffers of
+	// the one are off the stack when the other calls: a handler served
+	// on a session's reader keeps that stack small (see session).
+	frame, rest, err := h.bind(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return h.call(frame, rest)
+}
+
+// bind decodes the params of req into a new frame of the fixed
+// arguments (and the context), and returns it with the variadic
+// argument, or the params' error.
+//
+//go:noinline
+func (h *funcHandler) bind(ctx context.Context, req *jsonrpc2.Request) (frame, rest reflect.Value, err error) {
 	params := rawParams(req)
 
 	// One allocation holds the context and the fixed arguments.
-	var frame reflect.Value
 	if h.frame != nil {
 		frame = reflect.New(h.frame).Elem()
 		if h.ctx {
 			*frame.Field(0).Addr().Interface().(*context.Context) = ctx
 		}
 	}
-	var rest reflect.Value // the variadic argument
-	var err error
 	switch {
 	case len(params) == 0 || string(params) == "null":
 		rest, err = h.bindArray(req.Method, frame, nil)
@@ -39,14 +52,14 @@ func (h *funcHandler) Handle(ctx context.Context, req *jsonrpc2.Request) (any, e
 		var buf [stackParams][]byte
 		elems, ok := jsonscan.SplitArray(params, buf[:0])
 		if !ok {
-			return nil, malformedParams(req.Method)
+			return frame, rest, malformedParams(req.Method)
 		}
 		rest, err = h.bindArray(req.Method, frame, elems)
 	case params[0] == '{':
 		var buf [stackParams]jsonscan.Member
 		members, ok := jsonscan.SplitObject(params, buf[:0])
 		if !ok {
-			return nil, malformedParams(req.Method)
+			return frame, rest, malformedParams(req.Method)
 		}
 		switch {
 		case h.named:
@@ -54,16 +67,22 @@ func (h *funcHandler) Handle(ctx context.Context, req *jsonrpc2.Request) (any, e
 		case h.st != nil:
 			err = h.bindStruct(req.Method, frame.Field(h.off), params, members)
 		default:
-			return nil, protocol.InvalidParams("method " + quoteEcho(req.Method) + " cannot be called with named arguments")
+			err = protocol.InvalidParams("method " + quoteEcho(req.Method) + " cannot be called with named arguments")
 		}
 	default:
-		return nil, protocol.InvalidParams("invalid request arguments: params to method " + quoteEcho(req.Method) + " must be an array or an object")
+		err = protocol.InvalidParams("invalid request arguments: params to method " + quoteEcho(req.Method) + " must be an array or an object")
 	}
-	if err != nil {
-		return nil, err
-	}
+	return frame, rest, err
+}
 
-	var argBuf [stackParams]reflect.Value
+// call calls the function with the arguments bound, and returns its
+// result and error.
+//
+//go:noinline
+func (h *funcHandler) call(frame, rest reflect.Value) (any, error) {
+	// Room for the usual few arguments: a larger array would cost every
+	// call its stack (the reflective call's own frame is over 1 KiB).
+	var argBuf [4]reflect.Value
 	args := argBuf[:0]
 	for i := range h.nframe {
 		args = append(args, frame.Field(i))

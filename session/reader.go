@@ -96,10 +96,8 @@ func (s *Session) handleMessage(msg []byte, buffered interface{ Buffered() int }
 	if more {
 		s.beginBurst()
 	}
-	if ce := s.check(zap.DebugLevel, "received message"); ce != nil {
-		// A string of its own: a core may keep the field past the
-		// next read.
-		ce.Write(zap.String("message", string(clipBytes(msg))))
+	if s.baseLog.Core().Enabled(zap.DebugLevel) {
+		s.logReceived(msg)
 	}
 	// The message is decoded where the framing left it, valid until the
 	// next read; the items alias it, and those kept outlive this call
@@ -165,6 +163,19 @@ func (s *Session) ownCopy(m protocol.Message, msg []byte) protocol.Message {
 		m.Items[k].Rebase(msg, own)
 	}
 	return m
+}
+
+// logReceived writes the debug line of a message received. Kept out of
+// handleMessage, whose frame is on the reader's stack when it serves
+// inline.
+//
+//go:noinline
+func (s *Session) logReceived(msg []byte) {
+	if ce := s.check(zap.DebugLevel, "received message"); ce != nil {
+		// A string of its own: a core may keep the field past the
+		// next read.
+		ce.Write(zap.String("message", string(clipBytes(msg))))
+	}
 }
 
 // dispatchOne routes the item of a message that is not a batch: a
