@@ -33,7 +33,9 @@
 // whole message, and its nesting, before a session hands it over. An error message never quotes more than
 // about 100 bytes of any one piece of the peer's input, nor lists more
 // than 10 unknown names. Each value is decoded with encoding/json (or
-// an equivalent fast path for numbers, booleans and plain strings), so
+// an equivalent fast path for numbers, booleans, plain strings and
+// json.RawMessage, which shares the request's bytes instead of copying
+// them), so
 // a parameter type decodes as it would with json.Unmarshal, except that
 // a struct parameter taking named params must be given each member by
 // its exact JSON name. A panic in the function is not recovered here:

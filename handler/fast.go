@@ -22,10 +22,14 @@ const (
 	fastFloat
 	fastBool
 	fastString
+	fastRaw // json.RawMessage: the value itself
 )
 
 // fastKindOf returns the fastKind of type t.
 func fastKindOf(t reflect.Type) fastKind {
+	if t == reflectRawMessage {
+		return fastRaw
+	}
 	if t.Implements(reflectUnmarshaler) || reflect.PointerTo(t).Implements(reflectUnmarshaler) ||
 		t.Implements(reflectTextUnmarshaler) || reflect.PointerTo(t).Implements(reflectTextUnmarshaler) ||
 		t == reflectNumber {
@@ -49,9 +53,19 @@ func fastKindOf(t reflect.Type) fastKind {
 
 // decodeFast stores in v, a settable value of kind k, the JSON value raw
 // and reports true if it is a case where the outcome is certainly the
-// one json.Unmarshal gives; otherwise it reports false and leaves v
+// one json.Unmarshal gives (raw is one whole valid JSON value, as the
+// params a session hands over are split into: fastRaw relies on it); otherwise it reports false and leaves v
 // unchanged, and json.Unmarshal must decide (and word any error).
 func decodeFast(raw []byte, v reflect.Value, k fastKind) bool {
+	if k == fastRaw {
+		// json.RawMessage takes any value, null too, as it is: raw is
+		// one whole value (the params were checked as the message was
+		// decoded, and split on its values). It shares the request's
+		// bytes (capped, so that an append copies), which nothing
+		// changes, where encoding/json would copy them.
+		v.SetBytes(raw[:len(raw):len(raw)])
+		return true
+	}
 	if string(raw) == "null" {
 		// encoding/json leaves a number, bool or string unchanged.
 		return true

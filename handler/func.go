@@ -96,6 +96,7 @@ var (
 	reflectMarshaler       = reflect.TypeFor[json.Marshaler]()
 	reflectTextMarshaler   = reflect.TypeFor[encoding.TextMarshaler]()
 	reflectNumber          = reflect.TypeFor[json.Number]()
+	reflectRawMessage      = reflect.TypeFor[json.RawMessage]()
 )
 
 const (

@@ -753,3 +753,37 @@ func BenchmarkFunc(b *testing.B) {
 		})
 	}
 }
+
+// TestDecodeRawMessageSameAsJSON: a json.RawMessage parameter takes its
+// value as it is, as encoding/json would, for every value a session
+// hands over (a whole valid value, split from the params without the
+// white space around it), null included.
+func TestDecodeRawMessageSameAsJSON(t *testing.T) {
+	typ := reflect.TypeFor[json.RawMessage]()
+	n := 0
+	for _, raw := range append(funcFastSeeds, `[1,{"a":[true,null]}]`, `{"k":"v"}`, `-1.5e3`) {
+		if !json.Valid([]byte(raw)) || strings.TrimSpace(raw) != raw {
+			continue
+		}
+		funcSameAsJSON(t, typ, []byte(raw))
+		n++
+	}
+	if n < 20 {
+		t.Fatalf("only %d valid values checked", n)
+	}
+}
+
+// TestDecodeRawMessageAllocatesNothing: the json.RawMessage parameter
+// of an echo, the commonest of handlers, costs no decoding.
+func TestDecodeRawMessageAllocatesNothing(t *testing.T) {
+	raw := []byte(`"0123456789abcdef"`)
+	v := reflect.New(reflect.TypeFor[json.RawMessage]()).Elem()
+	k := fastKindOf(v.Type())
+	if allocs := testing.AllocsPerRun(100, func() {
+		if err := decodeParam(raw, v, k); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Errorf("%g allocations per json.RawMessage parameter, want 0", allocs)
+	}
+}
