@@ -33,7 +33,10 @@
 // with a default a public server can live with (the zero value of each
 // framer is ready to use); readers never size a buffer from a length the
 // peer announced, only from the bytes it actually sent, and hold at most
-// the limit plus a few kilobytes. What a peer does wrong is reported as
+// the limit plus a few kilobytes. A reader holds no buffer until the
+// first byte arrives (it waits with one byte of room), and
+// [Conn.ReleaseBuffer] lets an idle reader's buffer go, so a silent or
+// idle connection holds none. What a peer does wrong is reported as
 // an error implementing [Error], a distinct type found with errors.As
 // ([*TooLargeError], [*FormatError], [*BadMagicError],
 // [*BadChecksumError]) that says whether the stream can go on and what

@@ -15,10 +15,11 @@ const (
 	// it the buffer is compacted or grown first.
 	minRead = 128
 
-	// firstSize is the size of a reader's first buffer: small, since an
-	// idle connection keeps it. A read that fills the buffer doubles it
-	// for the next read, up to burstSize, so that a busy connection
-	// reads many messages at once.
+	// firstSize is the size of a reader's first buffer, made when the
+	// first byte arrives: small, since a connection that goes quiet
+	// keeps it until its reader lets it go (Conn.ReleaseBuffer). A read
+	// that fills the buffer doubles it for the next read, up to
+	// burstSize, so that a busy connection reads many messages at once.
 	firstSize = 512
 	burstSize = 64 << 10
 
