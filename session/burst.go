@@ -32,18 +32,9 @@ func (s *Session) beginBurst() {
 // answered, else when the last is, or when the writer's hold time
 // passes.
 func (s *Session) endBurst() {
-	if !s.bursting {
-		return
-	}
-	s.bursting = false
-	s.sched.mu.Lock()
-	if s.sched.burstLeft == 0 {
-		s.sched.mu.Unlock()
+	if s.finishBurst() {
 		s.w.uncork()
-		return
 	}
-	s.sched.burstEnded = true
-	s.sched.mu.Unlock()
 }
 
 // endBurstWriting is endBurst for the reader at the end of a burst it
@@ -54,20 +45,30 @@ func (s *Session) endBurst() {
 // goroutine takes the reading over, and it reports true (the caller
 // must stop reading).
 func (s *Session) endBurstWriting() (handedOff bool) {
+	if !s.finishBurst() {
+		return false
+	}
+	s.handOff.Reset(s.inlineBudget)
+	s.w.endCork(true)
+	return !s.handOff.Stop()
+}
+
+// finishBurst ends the reader's burst, if it is in one, and reports
+// whether every request of it is answered, so that the held replies
+// are to be written now; else the last one answered writes them
+// (burstAnswered).
+func (s *Session) finishBurst() bool {
 	if !s.bursting {
 		return false
 	}
 	s.bursting = false
 	s.sched.mu.Lock()
-	if s.sched.burstLeft != 0 {
-		s.sched.burstEnded = true
-		s.sched.mu.Unlock()
-		return false
+	defer s.sched.mu.Unlock()
+	if s.sched.burstLeft == 0 {
+		return true
 	}
-	s.sched.mu.Unlock()
-	s.handOff.Reset(s.inlineBudget)
-	s.w.uncorkAndWrite()
-	return !s.handOff.Stop()
+	s.sched.burstEnded = true
+	return false
 }
 
 // burstTimeout runs when the writer's hold time passed: the held
@@ -101,10 +102,6 @@ func (s *Session) burstAnswered(in *incoming, mayWait bool) {
 	}
 	s.sched.mu.Unlock()
 	if last {
-		if mayWait {
-			s.w.uncorkAndWrite()
-		} else {
-			s.w.uncork()
-		}
+		s.w.endCork(mayWait)
 	}
 }

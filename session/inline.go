@@ -30,8 +30,9 @@ var errHandedOff = errors.New("session: reading handed off")
 // finishes it and ends.
 
 // tryInline serves it on the reader goroutine if the session has room
-// for it now; msg is as for newSoloRequest. It reports whether it did (false: queue it as usual) and
-// whether the reading was handed over meanwhile.
+// for it now; msg is as for newSoloRequest. It reports whether it did
+// (false: queue it as usual) and whether the reading was handed over
+// meanwhile.
 func (s *Session) tryInline(it *protocol.Item, msg []byte, size int) (served, handedOff bool) {
 	s.sched.mu.Lock()
 	if s.sched.stopReading || s.sched.queue.len > 0 || s.sched.target <= 0 || s.sched.busy >= s.sched.target || s.sched.fraction > 0 ||

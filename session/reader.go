@@ -186,9 +186,9 @@ func (s *Session) logReceived(msg []byte) {
 // is the reader's (s.items). msg is the message it was decoded from, in
 // place, for a solo request (see isSolo), which copies it before it is
 // served or queued (newSoloRequest); nil when the item was moved to a
-// copy of its own already (ownCopy). Its
-// frame is small: a request served inline runs its handler and writes
-// its reply below it, on the reader's stack (see restart.go).
+// copy of its own already (ownCopy). Its frame is small: a request
+// served inline runs its handler and writes its reply below it, on the
+// reader's stack (see restart.go).
 func (s *Session) dispatchOne(it *protocol.Item, msg []byte, size int) (handedOff bool) {
 	switch it.Kind {
 	case protocol.KindResponse:
@@ -234,9 +234,6 @@ func (s *Session) invalidItem(it *protocol.Item, br *batchReply) *batchCall {
 // items to their error replies. A batch's items are served by workers,
 // never by the reader, and their replies go out together as one batch.
 //
-// msg is the message the items alias, in the framing's buffer, when m
-// is a solo request (see isSolo): newSoloRequest copies it. It is
-// nil when the items are in a copy of their own already (ownCopy).
 // size is the message's length: the first request or notification
 // kept holds it in the session's incoming budget until answered.
 func (s *Session) dispatchBatch(m protocol.Message, size int) {

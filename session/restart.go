@@ -63,10 +63,14 @@ func (s *Session) armRestart() {
 	if s.restart.conn == nil || s.restart.armed {
 		return
 	}
-	if s.restart.conn.SetReadDeadline(time.Now().Add(s.restart.after)) == nil {
-		s.restart.armed = true
-		s.restart.received = s.stats.recvCount.Load()
-	}
+	s.restart.armed = s.setRestartDeadline()
+}
+
+// setRestartDeadline sets the deadline restartAfter ahead and notes the
+// messages received so far; it reports whether the deadline was set.
+func (s *Session) setRestartDeadline() bool {
+	s.restart.received = s.stats.recvCount.Load()
+	return s.restart.conn.SetReadDeadline(time.Now().Add(s.restart.after)) == nil
 }
 
 // restartReading handles err if it is the restart deadline passing: it
@@ -79,13 +83,9 @@ func (s *Session) restartReading(err error) (end, resume bool) {
 	if !s.restart.armed || !errors.Is(err, os.ErrDeadlineExceeded) {
 		return false, false
 	}
-	if n := s.stats.recvCount.Load(); n != s.restart.received {
-		s.restart.received = n
-		if s.restart.conn.SetReadDeadline(time.Now().Add(s.restart.after)) != nil {
-			s.restart.armed = false
-			return false, false
-		}
-		return false, true
+	if s.stats.recvCount.Load() != s.restart.received {
+		s.restart.armed = s.setRestartDeadline()
+		return false, s.restart.armed
 	}
 	s.restart.armed = false
 	if s.restart.conn.SetReadDeadline(time.Time{}) != nil {

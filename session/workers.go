@@ -68,7 +68,8 @@ func (s *Session) lingerOver(p *parked) {
 	s.sched.mu.Lock()
 	defer s.sched.mu.Unlock()
 	p.armed = false
-	if !slices.Contains(s.sched.idle, p) {
+	i := slices.Index(s.sched.idle, p)
+	if i < 0 {
 		return
 	}
 	if left := workerLinger - (s.since() - p.since); left > 0 {
@@ -76,7 +77,7 @@ func (s *Session) lingerOver(p *parked) {
 		p.linger.Reset(left)
 		return
 	}
-	s.unparkLocked(p)
+	s.sched.idle = slices.Delete(s.sched.idle, i, i+1)
 	p.exit = true
 	p.wake <- struct{}{}
 }
@@ -116,18 +117,6 @@ func (s *Session) spawnLocked() {
 		s.wg.Add(1)
 		go s.worker()
 	}
-}
-
-// unparkLocked takes p off the parked list; it reports false if p was
-// already handed work (its wake value is then on the way).
-func (s *Session) unparkLocked(p *parked) bool {
-	for i, x := range s.sched.idle {
-		if x == p {
-			s.sched.idle = append(s.sched.idle[:i], s.sched.idle[i+1:]...)
-			return true
-		}
-	}
-	return false
 }
 
 // worker runs queued requests while the concurrency target allows,

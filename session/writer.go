@@ -262,11 +262,10 @@ func (w *writer) cork() {
 // goroutine of its own, since the reader must never block on a write.
 func (w *writer) uncork() { w.endCork(false) }
 
-// uncorkAndWrite is uncork for a goroutine that may wait for the
-// write (a worker that answered the last request of a burst): it
-// writes what was held itself, and no goroutine is started for it.
-func (w *writer) uncorkAndWrite() { w.endCork(true) }
-
+// endCork ends a burst, as uncork does; with write set the caller, one
+// that may wait for the write (a worker that answered the last request
+// of a burst, or the reader under its inline budget), writes what was
+// held itself, and no goroutine is started for it.
 func (w *writer) endCork(write bool) {
 	w.mu.Lock()
 	if !w.corked {
